@@ -1,0 +1,193 @@
+/// A validated RISC-V ELF64 executable: everything the loader and the dumps need,
+/// nothing read from the file after `init` returns.
+public struct ELFFile: Sendable {
+    public enum Kind: Sendable { case executable, sharedObject }
+
+    public struct Segment: Sendable, Equatable {
+        public var virtualAddress: UInt64
+        public var fileOffset: UInt64
+        public var fileSize: UInt64
+        public var memorySize: UInt64
+        public var readable, writable, executable: Bool
+        public var end: UInt64 { virtualAddress + memorySize }
+    }
+
+    public struct Symbol: Sendable, Equatable {
+        public var name: String
+        public var address: UInt64
+        public var size: UInt64
+        public var isFunction: Bool
+    }
+
+    public let bytes: [UInt8]
+    public let kind: Kind
+    public let entry: UInt64
+    public let programHeaderOffset: UInt64
+    public let programHeaderCount: Int
+    public let programHeaderEntrySize: Int
+    public let loadSegments: [Segment]
+    /// The PT_PHDR address if present (an offset from the load bias for PIE).
+    public let programHeaderAddress: UInt64?
+    public let interpreter: String?
+    public let symbols: [Symbol]
+
+    public static let machineRISCV: UInt16 = 243
+    static let pageSize: UInt64 = 4096
+
+    public init(bytes: [UInt8]) throws(ELFError) {
+        self.bytes = bytes
+        let reader = ByteReader(bytes)
+        guard bytes.count >= 64 else {
+            throw bytes.isEmpty ? .empty : .truncated("the file has \(bytes.count) bytes, an ELF64 header needs 64")
+        }
+        guard bytes[0] == 0x7f, bytes[1] == 0x45, bytes[2] == 0x4c, bytes[3] == 0x46 else { throw .notELF }
+        guard bytes[4] == 2 else { throw .unsupported("ELF class \(bytes[4]) (only 64-bit ELF is supported)") }
+        guard bytes[5] == 1 else { throw .unsupported("data encoding \(bytes[5]) (only little-endian is supported)") }
+        guard bytes[6] == 1 else { throw .malformed("ELF version \(bytes[6])") }
+        let type = reader.u16(16)
+        switch type {
+        case 2: kind = .executable
+        case 3: kind = .sharedObject
+        default: throw .unsupported("ELF type \(type) (only executables and PIE are runnable)")
+        }
+        let machine = reader.u16(18)
+        guard machine == Self.machineRISCV else {
+            throw .wrongMachine(machine)
+        }
+        entry = reader.u64(24)
+        programHeaderOffset = reader.u64(32)
+        let sectionHeaderOffset = reader.u64(40)
+        programHeaderEntrySize = Int(reader.u16(54))
+        programHeaderCount = Int(reader.u16(56))
+        let sectionHeaderEntrySize = Int(reader.u16(58))
+        let sectionHeaderCount = Int(reader.u16(60))
+        let sectionNameIndex = Int(reader.u16(62))
+
+        guard programHeaderCount > 0 else { throw .malformed("no program headers") }
+        guard programHeaderEntrySize == 56 else { throw .malformed("program header size \(programHeaderEntrySize), expected 56") }
+        guard Self.fits(offset: programHeaderOffset, size: UInt64(programHeaderCount * 56), in: bytes.count) else {
+            throw .truncated("program headers at offset \(programHeaderOffset) run past the end of the file")
+        }
+
+        var segments: [Segment] = []
+        var phdrAddress: UInt64? = nil
+        var interpreter: String? = nil
+        for index in 0..<programHeaderCount {
+            let at = Int(programHeaderOffset) + index * 56
+            let type = reader.u32(at), flags = reader.u32(at + 4)
+            let offset = reader.u64(at + 8), vaddr = reader.u64(at + 16)
+            let filesz = reader.u64(at + 32), memsz = reader.u64(at + 40), align = reader.u64(at + 48)
+            switch type {
+            case 1: // PT_LOAD
+                let name = "segment \(index) (vaddr 0x\(String(vaddr, radix: 16)))"
+                guard Self.fits(offset: offset, size: filesz, in: bytes.count) else {
+                    throw .truncated("\(name): file bytes \(offset)+\(filesz) lie past the end of the file (\(bytes.count) bytes)")
+                }
+                guard filesz <= memsz else { throw .malformed("\(name): file size \(filesz) exceeds memory size \(memsz)") }
+                guard vaddr.addingReportingOverflow(memsz).overflow == false, vaddr + memsz <= GuestLimits.addressSpaceSize else {
+                    throw .outOfBounds("\(name) with size \(memsz) lies outside the 2^38-byte guest address space")
+                }
+                guard align <= 1 || (vaddr % Self.pageSize) == (offset % Self.pageSize) else {
+                    throw .malformed("\(name): address and file offset disagree modulo the page size")
+                }
+                if memsz == 0 { continue }
+                segments.append(Segment(virtualAddress: vaddr, fileOffset: offset, fileSize: filesz, memorySize: memsz,
+                                        readable: flags & 4 != 0, writable: flags & 2 != 0, executable: flags & 1 != 0))
+            case 3: // PT_INTERP
+                guard Self.fits(offset: offset, size: filesz, in: bytes.count), filesz > 0 else {
+                    throw .truncated("PT_INTERP lies past the end of the file")
+                }
+                interpreter = String(decoding: bytes[Int(offset)..<Int(offset + filesz)].prefix { $0 != 0 }, as: UTF8.self)
+            case 6: // PT_PHDR
+                phdrAddress = vaddr
+            default: break
+            }
+        }
+        guard !segments.isEmpty else { throw .malformed("no loadable segments") }
+        let sorted = segments.sorted { $0.virtualAddress < $1.virtualAddress }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.end > b.virtualAddress {
+            throw .malformed("loadable segments at 0x\(String(a.virtualAddress, radix: 16)) and 0x\(String(b.virtualAddress, radix: 16)) overlap")
+        }
+        let entryPoint = entry
+        guard sorted.contains(where: { $0.executable && entryPoint >= $0.virtualAddress && entryPoint < $0.end }) else {
+            throw .malformed("entry point 0x\(String(entry, radix: 16)) is not inside an executable segment")
+        }
+        loadSegments = sorted
+        programHeaderAddress = phdrAddress
+        self.interpreter = interpreter
+        symbols = Self.readSymbols(reader, sectionHeaderOffset: sectionHeaderOffset, entrySize: sectionHeaderEntrySize,
+                                   count: sectionHeaderCount, nameIndex: sectionNameIndex)
+    }
+
+    static func fits(offset: UInt64, size: UInt64, in fileSize: Int) -> Bool {
+        let (end, overflow) = offset.addingReportingOverflow(size)
+        return !overflow && end <= UInt64(fileSize)
+    }
+
+    /// Symbols from `.symtab`; a damaged table only costs names, never the run.
+    private static func readSymbols(_ reader: ByteReader, sectionHeaderOffset: UInt64, entrySize: Int,
+                                    count: Int, nameIndex: Int) -> [Symbol] {
+        guard count > 0, entrySize == 64,
+              fits(offset: sectionHeaderOffset, size: UInt64(count * 64), in: reader.bytes.count) else { return [] }
+        func section(_ index: Int) -> (type: UInt32, offset: UInt64, size: UInt64, link: Int, entrySize: UInt64) {
+            let at = Int(sectionHeaderOffset) + index * 64
+            return (reader.u32(at + 4), reader.u64(at + 24), reader.u64(at + 32), Int(reader.u32(at + 40)), reader.u64(at + 56))
+        }
+        var result: [Symbol] = []
+        for index in 0..<count {
+            let table = section(index)
+            guard table.type == 2, table.entrySize == 24, table.link < count,
+                  fits(offset: table.offset, size: table.size, in: reader.bytes.count) else { continue }
+            let strings = section(table.link)
+            guard fits(offset: strings.offset, size: strings.size, in: reader.bytes.count) else { continue }
+            for symbolIndex in 1..<max(1, Int(table.size / 24)) {
+                let at = Int(table.offset) + symbolIndex * 24
+                let nameOffset = UInt64(reader.u32(at)), info = reader.bytes[at + 4]
+                let value = reader.u64(at + 8), size = reader.u64(at + 16)
+                let type = info & 0xf
+                guard type == 1 || type == 2, value != 0, nameOffset < strings.size else { continue }
+                let start = Int(strings.offset + nameOffset), end = Int(strings.offset + strings.size)
+                let name = String(decoding: reader.bytes[start..<end].prefix { $0 != 0 }, as: UTF8.self)
+                guard !name.isEmpty, !name.hasPrefix("$") else { continue }
+                result.append(Symbol(name: name, address: value, size: size, isFunction: type == 2))
+            }
+        }
+        return result
+    }
+}
+
+public enum GuestLimits {
+    /// The guest address space is 2^38 bytes, as under Sv39.
+    public static let addressBits = 38
+    public static let addressSpaceSize: UInt64 = 1 << 38
+}
+
+public enum ELFError: Error, CustomStringConvertible, Equatable {
+    case empty
+    case notELF
+    case truncated(String)
+    case wrongMachine(UInt16)
+    case unsupported(String)
+    case malformed(String)
+    case outOfBounds(String)
+
+    public var description: String {
+        switch self {
+        case .empty: return "the file is empty"
+        case .notELF: return "not an ELF file (bad magic number)"
+        case .truncated(let what): return "truncated ELF file: \(what)"
+        case .wrongMachine(let machine): return "not a RISC-V executable (ELF machine \(machine), expected \(ELFFile.machineRISCV))"
+        case .unsupported(let what): return "unsupported ELF file: \(what)"
+        case .malformed(let what): return "malformed ELF file: \(what)"
+        case .outOfBounds(let what): return "malformed ELF file: \(what)"
+        }
+    }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func u16(_ at: Int) -> UInt16 { UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8 }
+    func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
+    func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+}

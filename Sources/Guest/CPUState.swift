@@ -1,0 +1,87 @@
+/// Byte offsets into the CPU state block that Swift and JIT code both address.
+/// One block per guest thread; the lifter emits loads and stores at these offsets.
+public enum CPULayout {
+    public static func x(_ index: Int) -> Int { index * 8 }
+    public static func f(_ index: Int) -> Int { 256 + index * 8 }
+    public static let pc = 512
+    /// fflags in bits 4:0, frm in bits 7:5, as the fcsr CSR.
+    public static let fcsr = 520
+    public static let reservationAddress = 528
+    public static let reservationValue = 536
+    /// Why translated code returned to the dispatcher (`StopReason`).
+    public static let stopReason = 544
+    /// Detail for the stop: exit status, instruction bits, fault address, signal.
+    public static let stopDetail = 552
+    /// Guest instructions retired, counted per translated block (for instret and --stats).
+    public static let retired = 560
+    /// The runtime that owns this CPU (an unretained Swift object), for helpers.
+    public static let runtime = 568
+    public static let size = 640
+}
+
+/// Why translated code returned to the dispatcher.
+public enum StopReason: UInt32, Sendable {
+    case none = 0
+    case exit = 1                 // detail: exit status
+    case illegalInstruction = 2   // detail: instruction bits, pc: its address
+    case signal = 3               // detail: signal number (guest-raised, e.g. abort)
+    case breakpoint = 4           // ebreak
+    case fetchFault = 5           // detail: address that could not be fetched
+}
+
+/// A guest hart's architectural state in a C-layout block (see `CPULayout`).
+public final class CPUState: @unchecked Sendable {
+    public let base: UnsafeMutableRawPointer
+
+    public init() {
+        base = UnsafeMutableRawPointer.allocate(byteCount: CPULayout.size, alignment: 64)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: CPULayout.size)
+    }
+
+    deinit { base.deallocate() }
+
+    public subscript(x index: Int) -> UInt64 {
+        get { base.load(fromByteOffset: CPULayout.x(index), as: UInt64.self) }
+        set { if index != 0 { base.storeBytes(of: newValue, toByteOffset: CPULayout.x(index), as: UInt64.self) } }
+    }
+
+    public subscript(f index: Int) -> UInt64 {
+        get { base.load(fromByteOffset: CPULayout.f(index), as: UInt64.self) }
+        set { base.storeBytes(of: newValue, toByteOffset: CPULayout.f(index), as: UInt64.self) }
+    }
+
+    public var pc: UInt64 {
+        get { base.load(fromByteOffset: CPULayout.pc, as: UInt64.self) }
+        set { base.storeBytes(of: newValue, toByteOffset: CPULayout.pc, as: UInt64.self) }
+    }
+
+    public var fcsr: UInt32 {
+        get { base.load(fromByteOffset: CPULayout.fcsr, as: UInt32.self) }
+        set { base.storeBytes(of: newValue & 0xff, toByteOffset: CPULayout.fcsr, as: UInt32.self) }
+    }
+
+    public var stopReason: StopReason {
+        get { StopReason(rawValue: base.load(fromByteOffset: CPULayout.stopReason, as: UInt32.self)) ?? .none }
+        set { base.storeBytes(of: newValue.rawValue, toByteOffset: CPULayout.stopReason, as: UInt32.self) }
+    }
+
+    public var stopDetail: UInt64 {
+        get { base.load(fromByteOffset: CPULayout.stopDetail, as: UInt64.self) }
+        set { base.storeBytes(of: newValue, toByteOffset: CPULayout.stopDetail, as: UInt64.self) }
+    }
+
+    public var retired: UInt64 {
+        get { base.load(fromByteOffset: CPULayout.retired, as: UInt64.self) }
+        set { base.storeBytes(of: newValue, toByteOffset: CPULayout.retired, as: UInt64.self) }
+    }
+
+    public var runtime: UnsafeMutableRawPointer? {
+        get { base.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer?.self) }
+        set { base.storeBytes(of: newValue, toByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer?.self) }
+    }
+
+    public func stop(_ reason: StopReason, detail: UInt64 = 0) {
+        stopReason = reason
+        stopDetail = detail
+    }
+}

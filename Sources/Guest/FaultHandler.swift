@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Host faults inside the guest region are guest faults: report them the way the
+/// kernel would (the guest dies by the signal, status 128+N) instead of crashing.
+/// The region and the running CPU are the only process-wide state a signal
+/// handler can reach, so they live here.
+public enum FaultHandler {
+    nonisolated(unsafe) static var guestRegion: (start: UInt, size: UInt) = (0, 0)
+    nonisolated(unsafe) public static var currentCPU: UnsafeMutableRawPointer?
+
+    public static func install() {
+        for signal in [SIGSEGV, SIGBUS] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_sigaction = handleHostFault
+            action.sa_flags = SA_SIGINFO | SA_ONSTACK
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)
+        }
+        // Room to report a fault even if the host stack is what overflowed.
+        let size = 1 << 16
+        var stack = stack_t(ss_sp: UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16), ss_flags: 0, ss_size: size)
+        sigaltstack(&stack, nil)
+    }
+
+    /// Terminates the process by `signal` after printing `message`, as qemu-riscv64 does
+    /// for an uncaught guest signal (without writing a core file).
+    public static func die(signal: Int32, message: String) -> Never {
+        writeError(message + "\n")
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_DFL
+        sigaction(signal, &action, nil)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, signal)
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
+        raise(signal)
+        _exit(128 + signal)
+    }
+
+    static func writeError(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer in _ = Glibc.write(2, buffer.baseAddress, buffer.count) }
+    }
+
+    public static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGSEGV: return "SIGSEGV (Segmentation fault)"
+        case SIGBUS: return "SIGBUS (Bus error)"
+        case SIGILL: return "SIGILL (Illegal instruction)"
+        case SIGTRAP: return "SIGTRAP (Trace/breakpoint trap)"
+        case SIGABRT: return "SIGABRT (Aborted)"
+        case SIGFPE: return "SIGFPE (Floating point exception)"
+        default: return "signal \(signal)"
+        }
+    }
+}
+
+private func handleHostFault(_ signal: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
+    let address = UInt(bitPattern: info?.pointee._sifields._sigfault.si_addr)
+    let region = FaultHandler.guestRegion
+    if address >= region.start && address - region.start < region.size {
+        let guestAddress = UInt64(address - region.start)
+        var location = ""
+        if let cpu = FaultHandler.currentCPU {
+            let pc = cpu.load(fromByteOffset: CPULayout.pc, as: UInt64.self)
+            location = " in code entered at pc 0x\(String(pc, radix: 16))"
+        }
+        FaultHandler.die(signal: signal, message: "pagelift: guest \(FaultHandler.signalName(signal)): access to unmapped guest address 0x\(String(guestAddress, radix: 16))\(location)")
+    }
+    FaultHandler.die(signal: signal, message: "pagelift: internal error: host \(FaultHandler.signalName(signal)) at host address 0x\(String(address, radix: 16))")
+}

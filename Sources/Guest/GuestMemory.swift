@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ELF
+
+/// The guest address space: one reserved host region of 2^38 bytes plus a guard.
+/// Translated code reaches guest address `a` at `base + (a & addressMask)`, so no
+/// guest value can reach host memory outside the region. Unmapped guest pages are
+/// PROT_NONE host pages: touching one faults in the host, which `FaultHandler`
+/// reports as the guest's SIGSEGV.
+public final class GuestMemory: @unchecked Sendable {
+    public static let pageSize: UInt64 = 4096
+    public static let addressMask: UInt64 = GuestLimits.addressSpaceSize - 1
+    /// Room past the end so an access of up to 16 bytes at the last address stays inside.
+    static let guardSize: UInt64 = 1 << 16
+    /// Where we ask the kernel to put the region, so code compiled in one run can be reused in the next.
+    static let preferredBase: UInt64 = 0x1000_0000_0000
+
+    public let base: UnsafeMutableRawPointer
+    public var baseAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
+
+    public struct Region: Equatable, Sendable {
+        public var start: UInt64
+        public var end: UInt64
+        public var protection: Int32
+        public var name: String
+    }
+
+    /// Mapped guest ranges, sorted and disjoint.
+    public private(set) var regions: [Region] = []
+    /// Called with a range whose contents or permissions changed, so translated code for it is dropped.
+    public var onInvalidate: ((UInt64, UInt64) -> Void)?
+
+    public init() throws(GuestError) {
+        let size = Int(GuestLimits.addressSpaceSize + Self.guardSize)
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+        var pointer = mmap(UnsafeMutableRawPointer(bitPattern: UInt(Self.preferredBase)), size, PROT_NONE,
+                           flags | MAP_FIXED_NOREPLACE, -1, 0)
+        if pointer == MAP_FAILED {
+            pointer = mmap(nil, size, PROT_NONE, flags, -1, 0)
+        }
+        guard let pointer, pointer != MAP_FAILED else {
+            throw .hostFailure("cannot reserve \(size >> 30) GiB for the guest address space: \(String(cString: strerror(errno)))")
+        }
+        base = pointer
+        FaultHandler.guestRegion = (UInt(bitPattern: pointer), UInt(size))
+    }
+
+    public func host(_ address: UInt64) -> UnsafeMutableRawPointer {
+        base + Int(address & Self.addressMask)
+    }
+
+    public static func pageDown(_ value: UInt64) -> UInt64 { value & ~(pageSize - 1) }
+    public static func pageUp(_ value: UInt64) -> UInt64 { (value + pageSize - 1) & ~(pageSize - 1) }
+
+    /// Whether [address, address+length) lies inside the guest address space (mapped or not).
+    public func inBounds(_ address: UInt64, _ length: UInt64) -> Bool {
+        let (end, overflow) = address.addingReportingOverflow(length)
+        return !overflow && end <= GuestLimits.addressSpaceSize
+    }
+
+    public func region(containing address: UInt64) -> Region? {
+        regions.first { address >= $0.start && address < $0.end }
+    }
+
+    public func isMapped(_ address: UInt64, _ length: UInt64, needs protection: Int32 = PROT_READ) -> Bool {
+        guard inBounds(address, length) else { return false }
+        var cursor = address
+        let end = address + max(length, 1)
+        while cursor < end {
+            guard let region = region(containing: cursor), region.protection & protection == protection else { return false }
+            cursor = region.end
+        }
+        return true
+    }
+
+    /// Maps fresh zeroed pages (or a file) at a page-aligned guest range, replacing whatever was there.
+    public func map(_ start: UInt64, _ length: UInt64, protection: Int32, name: String,
+                    file: (fd: Int32, offset: Int64, shared: Bool)? = nil) throws(GuestError) {
+        precondition(start % Self.pageSize == 0 && length % Self.pageSize == 0)
+        guard inBounds(start, length), length > 0 else { throw .badAddress(start) }
+        var flags = MAP_FIXED
+        let fd: Int32
+        let offset: Int64
+        if let file {
+            flags |= file.shared ? MAP_SHARED : MAP_PRIVATE
+            fd = file.fd; offset = file.offset
+        } else {
+            flags |= MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+            fd = -1; offset = 0
+        }
+        let result = mmap(host(start), Int(length), Self.hostProtection(protection), flags, fd, Int(offset))
+        guard result != MAP_FAILED else { throw .hostErrno(errno) }
+        replaceRegions(start, start + length, with: Region(start: start, end: start + length, protection: protection, name: name))
+        onInvalidate?(start, start + length)
+    }
+
+    public func unmap(_ start: UInt64, _ length: UInt64) {
+        let result = mmap(host(start), Int(length), PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        precondition(result != MAP_FAILED, "cannot return guest pages to the reserve")
+        replaceRegions(start, start + length, with: nil)
+        onInvalidate?(start, start + length)
+    }
+
+    public func protect(_ start: UInt64, _ length: UInt64, protection: Int32) throws(GuestError) {
+        guard isMapped(start, length, needs: 0) else { throw .hostErrno(ENOMEM) }
+        guard mprotect(host(start), Int(length), Self.hostProtection(protection)) == 0 else { throw .hostErrno(errno) }
+        var updated: [Region] = []
+        for region in regions where region.start < start + length && region.end > start {
+            var piece = region
+            piece.start = max(region.start, start); piece.end = min(region.end, start + length)
+            piece.protection = protection
+            updated.append(piece)
+        }
+        for piece in updated { replaceRegions(piece.start, piece.end, with: piece) }
+        onInvalidate?(start, start + length)
+    }
+
+    /// Guest pages need no host execute permission: the host runs translated code, never guest bytes.
+    static func hostProtection(_ protection: Int32) -> Int32 { protection & (PROT_READ | PROT_WRITE) }
+
+    private func replaceRegions(_ start: UInt64, _ end: UInt64, with region: Region?) {
+        var result: [Region] = []
+        for existing in regions {
+            if existing.end <= start || existing.start >= end { result.append(existing); continue }
+            if existing.start < start { var left = existing; left.end = start; result.append(left) }
+            if existing.end > end { var right = existing; right.start = end; result.append(right) }
+        }
+        if let region { result.append(region) }
+        regions = result.sorted { $0.start < $1.start }
+    }
+
+    /// The lowest free page-aligned range of `length` bytes at or above `hint`.
+    public func findFree(_ length: UInt64, from hint: UInt64) -> UInt64? {
+        var candidate = Self.pageUp(hint)
+        for region in regions where region.end > candidate {
+            if region.start >= candidate + length { break }
+            candidate = Self.pageUp(region.end)
+        }
+        return inBounds(candidate, length) ? candidate : nil
+    }
+
+    // Byte access from Swift (loader, syscalls). Callers check mapping where the guest supplies the address.
+    public func write(_ bytes: [UInt8], at address: UInt64) {
+        bytes.withUnsafeBytes { host(address).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+    }
+
+    public func read(_ address: UInt64, count: Int) -> [UInt8] {
+        [UInt8](UnsafeRawBufferPointer(start: host(address), count: count))
+    }
+
+    public func load<T: FixedWidthInteger>(_ address: UInt64, as type: T.Type) -> T {
+        host(address).loadUnaligned(as: T.self)
+    }
+
+    public func store<T: FixedWidthInteger>(_ value: T, at address: UInt64) {
+        host(address).storeBytes(of: value, as: T.self)
+    }
+
+    /// A NUL-terminated guest string, or nil if it runs into unmapped memory.
+    public func string(at address: UInt64, limit: Int = 4096) -> String? {
+        var bytes: [UInt8] = []
+        var cursor = address
+        while bytes.count < limit {
+            guard isMapped(cursor, 1) else { return nil }
+            let byte = load(cursor, as: UInt8.self)
+            if byte == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+            cursor += 1
+        }
+        return nil
+    }
+}
+
+public enum GuestError: Error, CustomStringConvertible {
+    case hostFailure(String)
+    case hostErrno(Int32)
+    case badAddress(UInt64)
+    case load(String)
+
+    public var errno: Int32? {
+        if case .hostErrno(let code) = self { return code }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .hostFailure(let message): return message
+        case .hostErrno(let code): return String(cString: strerror(code))
+        case .badAddress(let address): return "guest address 0x\(String(address, radix: 16)) is outside the guest address space"
+        case .load(let message): return message
+        }
+    }
+}

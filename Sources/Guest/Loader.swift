@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ELF
+
+/// What the loader leaves for the CPU and the syscalls: where to start and where things are.
+public struct LoadedProgram: Sendable {
+    public var entry: UInt64
+    public var stackPointer: UInt64
+    public var programBreak: UInt64
+    public var loadBias: UInt64
+    public var executablePath: String
+}
+
+public enum Loader {
+    /// Static-pie executables are placed here (the kernel randomizes; tests must not depend on it).
+    public static let pieBias: UInt64 = 0x4000_0000
+    public static let stackTop: UInt64 = 0x3f_ff00_0000
+    public static let stackSize: UInt64 = 8 << 20
+    public static let mmapBase: UInt64 = 0x20_0000_0000
+
+    /// Maps `elf` into `memory` and builds the initial stack the Linux kernel would:
+    /// argc, argv, envp, auxv, and the strings and random bytes they point to.
+    public static func load(_ elf: ELFFile, path: String, arguments: [String], environment: [String],
+                            into memory: GuestMemory) throws(GuestError) -> LoadedProgram {
+        if let interpreter = elf.interpreter {
+            throw .load("\(path) is dynamically linked (interpreter \(interpreter)); only static and static-pie programs are supported yet")
+        }
+        let bias: UInt64 = elf.kind == .sharedObject ? pieBias : 0
+        var pageProtections: [UInt64: Int32] = [:]
+        for segment in elf.loadSegments {
+            var protection: Int32 = 0
+            if segment.readable { protection |= PROT_READ }
+            if segment.writable { protection |= PROT_WRITE }
+            if segment.executable { protection |= PROT_EXEC }
+            var page = GuestMemory.pageDown(segment.virtualAddress + bias)
+            while page < segment.end + bias {
+                pageProtections[page, default: 0] |= protection
+                page += GuestMemory.pageSize
+            }
+        }
+        guard let highest = pageProtections.keys.max(), highest + GuestMemory.pageSize <= stackTop - stackSize else {
+            throw .load("\(path): segments reach into the stack area")
+        }
+        for page in pageProtections.keys.sorted() {
+            try memory.map(page, GuestMemory.pageSize, protection: PROT_READ | PROT_WRITE, name: path)
+        }
+        for segment in elf.loadSegments where segment.fileSize > 0 {
+            let start = Int(segment.fileOffset)
+            memory.write(Array(elf.bytes[start..<start + Int(segment.fileSize)]), at: segment.virtualAddress + bias)
+        }
+        for (page, protection) in pageProtections {
+            try memory.protect(page, GuestMemory.pageSize, protection: protection)
+        }
+
+        try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE, name: "[stack]")
+        let phdr = programHeaderAddress(elf) + bias
+        let stack = buildStack(memory: memory, elf: elf, bias: bias, phdr: phdr, path: path,
+                               arguments: arguments, environment: environment)
+        return LoadedProgram(entry: elf.entry + bias, stackPointer: stack,
+                             programBreak: highest + GuestMemory.pageSize, loadBias: bias,
+                             executablePath: path)
+    }
+
+    static func programHeaderAddress(_ elf: ELFFile) -> UInt64 {
+        if let address = elf.programHeaderAddress { return address }
+        for segment in elf.loadSegments where elf.programHeaderOffset >= segment.fileOffset
+            && elf.programHeaderOffset < segment.fileOffset + segment.fileSize {
+            return segment.virtualAddress + (elf.programHeaderOffset - segment.fileOffset)
+        }
+        return 0
+    }
+
+    enum AuxiliaryVector: UInt64 {
+        case null = 0, phdr = 3, phent = 4, phnum = 5, pagesz = 6, base = 7, flags = 8, entry = 9
+        case uid = 11, euid = 12, gid = 13, egid = 14, platform = 15, hwcap = 16, clktck = 17
+        case secure = 23, random = 25, hwcap2 = 26, execfn = 31
+    }
+
+    /// RV64 IMAFDC as the kernel reports it: one bit per extension letter.
+    static let hwcap: UInt64 = "imafdc".unicodeScalars.reduce(0) { $0 | 1 << UInt64($1.value - 97) }
+
+    private static func buildStack(memory: GuestMemory, elf: ELFFile, bias: UInt64, phdr: UInt64, path: String,
+                                   arguments: [String], environment: [String]) -> UInt64 {
+        var top = stackTop
+        func push(_ bytes: [UInt8]) -> UInt64 {
+            top -= UInt64(bytes.count)
+            memory.write(bytes, at: top)
+            return top
+        }
+        func pushString(_ string: String) -> UInt64 { push(Array(string.utf8) + [0]) }
+
+        let execfn = pushString(path)
+        let environmentPointers = environment.reversed().map(pushString).reversed() as [UInt64]
+        let argumentPointers = arguments.reversed().map(pushString).reversed() as [UInt64]
+        let platform = pushString("riscv64")
+        var random = [UInt8](repeating: 0, count: 16)
+        random.withUnsafeMutableBytes { bytes in
+            for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        }
+        let randomBytes = push(random)
+
+        let auxv: [(AuxiliaryVector, UInt64)] = [
+            (.phdr, phdr), (.phent, UInt64(elf.programHeaderEntrySize)), (.phnum, UInt64(elf.programHeaderCount)),
+            (.pagesz, GuestMemory.pageSize), (.base, 0), (.flags, 0), (.entry, elf.entry + bias),
+            (.uid, UInt64(getuid())), (.euid, UInt64(geteuid())), (.gid, UInt64(getgid())), (.egid, UInt64(getegid())),
+            (.hwcap, hwcap), (.hwcap2, 0), (.clktck, 100), (.secure, 0), (.random, randomBytes),
+            (.platform, platform), (.execfn, execfn), (.null, 0),
+        ]
+        var words: [UInt64] = [UInt64(arguments.count)]
+        words += argumentPointers + [0] + environmentPointers + [0]
+        for (key, value) in auxv { words += [key.rawValue, value] }
+
+        top = (top - UInt64(words.count * 8)) & ~15
+        for (index, word) in words.enumerated() { memory.store(word, at: top + UInt64(index * 8)) }
+        return top
+    }
+}

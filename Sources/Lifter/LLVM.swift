@@ -1,0 +1,164 @@
+import CLLVM
+
+/// An LLVM module and the context it lives in; owns both until handed to the JIT.
+public final class IRModule: @unchecked Sendable {
+    public let context: LLVMContextRef
+    public private(set) var module: LLVMModuleRef?
+    private let ownsContext: Bool
+
+    public init(name: String, context: LLVMContextRef? = nil) {
+        if let context {
+            self.context = context
+            ownsContext = false
+        } else {
+            self.context = LLVMContextCreate()
+            ownsContext = true
+        }
+        module = LLVMModuleCreateWithNameInContext(name, self.context)
+    }
+
+    deinit {
+        if let module { LLVMDisposeModule(module) }
+        if ownsContext { LLVMContextDispose(context) }
+    }
+
+    public var ref: LLVMModuleRef { module! }
+
+    /// Gives up ownership of the module (the JIT takes it).
+    public func release() -> LLVMModuleRef {
+        let result = module!
+        module = nil
+        return result
+    }
+
+    /// The module as textual IR.
+    public var text: String {
+        let raw = LLVMPrintModuleToString(ref)!
+        defer { LLVMDisposeMessage(raw) }
+        return String(cString: raw)
+    }
+
+    /// Runs LLVM's verifier; returns its message when the module is broken.
+    public func verify() -> String? {
+        var message: UnsafeMutablePointer<CChar>?
+        let broken = LLVMVerifyModule(ref, LLVMReturnStatusAction, &message) != 0
+        defer { if let message { LLVMDisposeMessage(message) } }
+        return broken ? String(cString: message!) : nil
+    }
+
+    public func function(named name: String) -> LLVMValueRef? { LLVMGetNamedFunction(ref, name) }
+}
+
+/// Types the lifter uses, made once per module.
+struct IRTypes {
+    let void, i1, i8, i16, i32, i64, i128, float, double, ptr: LLVMTypeRef
+    /// The one signature every page function has: (cpu state, guest pc) -> void.
+    let pageFunction: LLVMTypeRef
+
+    init(_ context: LLVMContextRef) {
+        void = LLVMVoidTypeInContext(context)
+        i1 = LLVMInt1TypeInContext(context)
+        i8 = LLVMInt8TypeInContext(context)
+        i16 = LLVMInt16TypeInContext(context)
+        i32 = LLVMInt32TypeInContext(context)
+        i64 = LLVMInt64TypeInContext(context)
+        i128 = LLVMInt128TypeInContext(context)
+        float = LLVMFloatTypeInContext(context)
+        double = LLVMDoubleTypeInContext(context)
+        ptr = LLVMPointerTypeInContext(context, 0)
+        var parameters: [LLVMTypeRef?] = [ptr, i64]
+        pageFunction = LLVMFunctionType(void, &parameters, 2, 0)
+    }
+
+    func integer(bits: Int) -> LLVMTypeRef {
+        switch bits {
+        case 8: return i8
+        case 16: return i16
+        case 32: return i32
+        case 64: return i64
+        default: return i128
+        }
+    }
+}
+
+/// A thin layer over LLVMBuilderRef: the operations the instruction semantics are written in.
+struct Builder {
+    let ref: LLVMBuilderRef
+    let types: IRTypes
+    let module: LLVMModuleRef
+
+    func constant(_ value: Int64, _ type: LLVMTypeRef? = nil) -> LLVMValueRef {
+        LLVMConstInt(type ?? types.i64, UInt64(bitPattern: value), 1)
+    }
+    func constant(_ value: UInt64, _ type: LLVMTypeRef? = nil) -> LLVMValueRef {
+        LLVMConstInt(type ?? types.i64, value, 0)
+    }
+
+    func add(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildAdd(ref, a, b, name) }
+    func sub(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildSub(ref, a, b, name) }
+    func and(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildAnd(ref, a, b, name) }
+    func or(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildOr(ref, a, b, name) }
+    func xor(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildXor(ref, a, b, name) }
+    func shl(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildShl(ref, a, b, name) }
+    func lshr(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildLShr(ref, a, b, name) }
+    func ashr(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildAShr(ref, a, b, name) }
+    func mul(_ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef { LLVMBuildMul(ref, a, b, name) }
+    func sdiv(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef { LLVMBuildSDiv(ref, a, b, "") }
+    func udiv(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef { LLVMBuildUDiv(ref, a, b, "") }
+    func srem(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef { LLVMBuildSRem(ref, a, b, "") }
+    func urem(_ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef { LLVMBuildURem(ref, a, b, "") }
+    func icmp(_ predicate: LLVMIntPredicate, _ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef {
+        LLVMBuildICmp(ref, predicate, a, b, name)
+    }
+    func fcmp(_ predicate: LLVMRealPredicate, _ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef {
+        LLVMBuildFCmp(ref, predicate, a, b, "")
+    }
+    func select(_ condition: LLVMValueRef, _ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef {
+        LLVMBuildSelect(ref, condition, a, b, name)
+    }
+    func zext(_ value: LLVMValueRef, _ type: LLVMTypeRef) -> LLVMValueRef { LLVMBuildZExt(ref, value, type, "") }
+    func sext(_ value: LLVMValueRef, _ type: LLVMTypeRef) -> LLVMValueRef { LLVMBuildSExt(ref, value, type, "") }
+    func trunc(_ value: LLVMValueRef, _ type: LLVMTypeRef) -> LLVMValueRef { LLVMBuildTrunc(ref, value, type, "") }
+    func bitcast(_ value: LLVMValueRef, _ type: LLVMTypeRef) -> LLVMValueRef { LLVMBuildBitCast(ref, value, type, "") }
+
+    func load(_ type: LLVMTypeRef, _ pointer: LLVMValueRef, _ name: String = "", align: UInt32 = 1) -> LLVMValueRef {
+        let value = LLVMBuildLoad2(ref, type, pointer, name)!
+        LLVMSetAlignment(value, align)
+        return value
+    }
+    @discardableResult
+    func store(_ value: LLVMValueRef, _ pointer: LLVMValueRef, align: UInt32 = 1) -> LLVMValueRef {
+        let instruction = LLVMBuildStore(ref, value, pointer)!
+        LLVMSetAlignment(instruction, align)
+        return instruction
+    }
+    func gep(_ base: LLVMValueRef, byteOffset: LLVMValueRef, _ name: String = "") -> LLVMValueRef {
+        var indices: [LLVMValueRef?] = [byteOffset]
+        return LLVMBuildInBoundsGEP2(ref, types.i8, base, &indices, 1, name)
+    }
+    func gep(_ base: LLVMValueRef, byteOffset: Int) -> LLVMValueRef {
+        gep(base, byteOffset: constant(Int64(byteOffset)))
+    }
+
+    @discardableResult
+    func call(_ type: LLVMTypeRef, _ function: LLVMValueRef, _ arguments: [LLVMValueRef], _ name: String = "") -> LLVMValueRef {
+        var arguments = arguments.map { Optional($0) }
+        return LLVMBuildCall2(ref, type, function, &arguments, UInt32(arguments.count), name)
+    }
+
+    /// Calls an LLVM intrinsic such as `llvm.fma` overloaded on `overloads`.
+    func intrinsic(_ name: String, _ overloads: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
+        let id = LLVMLookupIntrinsicID(name, name.utf8.count)
+        var overloads = overloads.map { Optional($0) }
+        let function = LLVMGetIntrinsicDeclaration(module, id, &overloads, overloads.count)!
+        let type = LLVMIntrinsicGetType(LLVMGetModuleContext(module), id, &overloads, overloads.count)!
+        return call(type, function, arguments)
+    }
+
+    func br(_ block: LLVMBasicBlockRef) { LLVMBuildBr(ref, block) }
+    func condBr(_ condition: LLVMValueRef, _ then: LLVMBasicBlockRef, _ otherwise: LLVMBasicBlockRef) {
+        LLVMBuildCondBr(ref, condition, then, otherwise)
+    }
+    func position(at block: LLVMBasicBlockRef) { LLVMPositionBuilderAtEnd(ref, block) }
+    var currentBlock: LLVMBasicBlockRef { LLVMGetInsertBlock(ref) }
+}

@@ -1,0 +1,333 @@
+import CLLVM
+import ELF
+import Guest
+import RISCV
+
+/// Names shared by the lifter (which references them) and the engine (which defines them).
+public enum RuntimeSymbols {
+    /// Absolute symbol at the host address of guest address 0.
+    public static let guestMemory = "pagelift_guest_memory"
+    /// Absolute symbol at the host code map: slot for pc at +(pc >> 1) * 8.
+    public static let codeMap = "pagelift_code_map"
+    /// `ptr resolve(ptr cpu, i64 pc)`: translates on a map miss, returns the code to tail-call.
+    public static let resolve = "pagelift_resolve"
+    /// `i32 syscall(ptr cpu)`: nonzero means stop (exit, fatal signal).
+    public static let syscall = "pagelift_syscall"
+    /// `i64 read_counter(ptr cpu, i32 csr)`: cycle, time, instret.
+    public static let readCounter = "pagelift_read_counter"
+
+    public static func pageFunction(_ page: UInt64) -> String { "page_" + String(page, radix: 16) }
+}
+
+/// Lifts one discovered guest page into one LLVM function of the shared page signature
+/// `void (ptr noalias cpu, i64 pc)`: an entry switch on `pc`, the page's blocks, and
+/// one shared exit that stores the registers back and tail-calls the next page through the map.
+public struct PageLifter {
+    public var describe: (UInt64) -> String
+
+    public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }) {
+        self.describe = describe
+    }
+
+    @discardableResult
+    public func lift(_ page: DiscoveredPage, into module: IRModule) -> String {
+        let name = RuntimeSymbols.pageFunction(page.page)
+        let function = FunctionLifter(page: page, module: module, name: name, describe: describe)
+        function.emit()
+        return name
+    }
+}
+
+final class FunctionLifter {
+    let page: DiscoveredPage
+    let types: IRTypes
+    let builder: Builder
+    let function: LLVMValueRef
+    let cpu: LLVMValueRef
+    let entryPC: LLVMValueRef
+    let describe: (UInt64) -> String
+    let module: LLVMModuleRef
+    let context: LLVMContextRef
+
+    var blocks: [UInt64: LLVMBasicBlockRef] = [:]
+    var integerSlots: [Int: LLVMValueRef] = [:]
+    var floatSlots: [Int: LLVMValueRef] = [:]
+    let writtenIntegers: Set<Int>
+    let writtenFloats: Set<Int>
+    /// The shared exit: its phi collects the guest pc to continue at.
+    var exitBlock: LLVMBasicBlockRef!
+    var exitTarget: LLVMValueRef!
+
+    /// The guest pc of the instruction being lifted.
+    var pc: UInt64 = 0
+
+    init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String) {
+        self.page = page
+        self.describe = describe
+        self.module = module.ref
+        self.context = module.context
+        types = IRTypes(module.context)
+        function = LLVMAddFunction(module.ref, name, types.pageFunction)
+        let builderRef = LLVMCreateBuilderInContext(module.context)!
+        builder = Builder(ref: builderRef, types: types, module: module.ref)
+        cpu = LLVMGetParam(function, 0)
+        entryPC = LLVMGetParam(function, 1)
+        LLVMSetValueName2(cpu, "cpu", 3)
+        LLVMSetValueName2(entryPC, "entry_pc", 8)
+        let noalias = LLVMGetEnumAttributeKindForName("noalias", 7)
+        LLVMAddAttributeAtIndex(function, 1, LLVMCreateEnumAttribute(module.context, noalias, 0))
+
+        var writtenX = Set<Int>(), writtenF = Set<Int>()
+        for case .instruction(let instruction) in page.instructions.values {
+            let effects = RegisterEffects(instruction)
+            writtenX.formUnion(effects.writesInteger)
+            writtenF.formUnion(effects.writesFloat)
+        }
+        writtenX.remove(0)
+        writtenIntegers = writtenX
+        writtenFloats = writtenF
+    }
+
+    deinit { LLVMDisposeBuilder(builder.ref) }
+
+    func newBlock(_ name: String) -> LLVMBasicBlockRef { LLVMAppendBasicBlockInContext(context, function, name) }
+
+    func emit() {
+        let entry = newBlock("entry")
+        for leader in page.leaders.sorted() where page.instructions[leader] != nil {
+            blocks[leader] = newBlock(describe(leader))
+        }
+        exitBlock = newBlock("leave")
+        let dispatchDefault = newBlock("not_an_entry")
+
+        // The registers this page touches live in allocas that mem2reg turns into SSA values.
+        builder.position(at: entry)
+        var used = Set<Int>(), usedFloats = Set<Int>()
+        for case .instruction(let instruction) in page.instructions.values {
+            let effects = RegisterEffects(instruction)
+            used.formUnion(effects.readsInteger.union(effects.writesInteger))
+            usedFloats.formUnion(effects.readsFloat.union(effects.writesFloat))
+        }
+        used.remove(0)
+        for index in used.sorted() {
+            integerSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, integerRegisterNames[index] + ".slot")
+        }
+        for index in usedFloats.sorted() {
+            floatSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, floatRegisterNames[index] + ".slot")
+        }
+        reloadRegisters()
+        // The fault handler names the code a guest fault happened in by this pc.
+        builder.store(entryPC, cpuField(CPULayout.pc), align: 8)
+        let entries = page.entries.filter { blocks[$0] != nil }
+        let dispatch = LLVMBuildSwitch(builder.ref, entryPC, dispatchDefault, UInt32(entries.count))
+        for entryAddress in entries {
+            LLVMAddCase(dispatch, builder.constant(entryAddress), blocks[entryAddress])
+        }
+
+        builder.position(at: dispatchDefault)
+        stop(.none, pc: entryPC)
+
+        builder.position(at: exitBlock)
+        exitTarget = LLVMBuildPhi(builder.ref, types.i64, "next_pc")
+        emitLeave()
+
+        for (leader, block) in blocks.sorted(by: { $0.key < $1.key }) {
+            builder.position(at: block)
+            emitStraightLine(from: leader)
+        }
+    }
+
+    /// Emits instructions from `start` until control leaves: a terminator, the next leader, or the page end.
+    private func emitStraightLine(from start: UInt64) {
+        var address = start
+        while true {
+            pc = address
+            guard let fetched = page.instructions[address] else {
+                jump(to: builder.constant(address))      // falls through into another page
+                return
+            }
+            switch fetched {
+            case .unfetchable:
+                stop(.fetchFault, pc: builder.constant(address), detail: builder.constant(address))
+                return
+            case .illegal(let bits, _):
+                stop(.illegalInstruction, pc: builder.constant(address), detail: builder.constant(UInt64(bits)))
+                return
+            case .instruction(let instruction):
+                let continues = lift(instruction)
+                guard continues else { return }
+                address = address &+ UInt64(instruction.size)
+                if let next = blocks[address] {
+                    builder.br(next)
+                    return
+                }
+            }
+        }
+    }
+
+    // MARK: - The vocabulary instructions are written in
+
+    func cpuField(_ offset: Int) -> LLVMValueRef { builder.gep(cpu, byteOffset: offset) }
+
+    func readX(_ index: Int) -> LLVMValueRef {
+        guard index != 0 else { return builder.constant(Int64(0)) }
+        return builder.load(types.i64, integerSlots[index]!, integerRegisterNames[index], align: 8)
+    }
+
+    func writeX(_ index: Int, _ value: LLVMValueRef) {
+        guard index != 0 else { return }
+        nameAfterRegister(value, integerRegisterNames[index])
+        builder.store(value, integerSlots[index]!, align: 8)
+    }
+
+    /// The raw 64 bits of an FP register.
+    func readFBits(_ index: Int) -> LLVMValueRef {
+        builder.load(types.i64, floatSlots[index]!, floatRegisterNames[index], align: 8)
+    }
+
+    func writeFBits(_ index: Int, _ value: LLVMValueRef) {
+        nameAfterRegister(value, floatRegisterNames[index])
+        builder.store(value, floatSlots[index]!, align: 8)
+    }
+
+    private func nameAfterRegister(_ value: LLVMValueRef, _ name: String) {
+        guard LLVMIsAInstruction(value) != nil else { return }
+        var length = 0
+        if let existing = LLVMGetValueName2(value, &length), length > 0, existing.pointee != 0 { return }
+        LLVMSetValueName2(value, name, name.utf8.count)
+    }
+
+    /// Host pointer for a guest address: base + (address & mask); the mask keeps every access inside the region.
+    func guestPointer(_ address: LLVMValueRef) -> LLVMValueRef {
+        let masked = builder.and(address, builder.constant(GuestMemory.addressMask))
+        return builder.gep(memoryBase, byteOffset: masked)
+    }
+
+    lazy var memoryBase: LLVMValueRef = externalGlobal(RuntimeSymbols.guestMemory)
+    lazy var codeMap: LLVMValueRef = externalGlobal(RuntimeSymbols.codeMap)
+
+    private func externalGlobal(_ name: String) -> LLVMValueRef {
+        if let existing = LLVMGetNamedGlobal(module, name) { return existing }
+        let global = LLVMAddGlobal(module, types.i8, name)!
+        LLVMSetLinkage(global, LLVMExternalLinkage)
+        return global
+    }
+
+    func helper(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> (LLVMTypeRef, LLVMValueRef) {
+        var parameters = parameters.map { Optional($0) }
+        let type = LLVMFunctionType(returns, &parameters, UInt32(parameters.count), 0)!
+        let function = LLVMGetNamedFunction(module, name) ?? LLVMAddFunction(module, name, type)!
+        return (type, function)
+    }
+
+    /// Stores every register this page writes back into the CPU state.
+    func writeBackRegisters() {
+        for index in writtenIntegers.sorted() {
+            builder.store(builder.load(types.i64, integerSlots[index]!, align: 8), cpuField(CPULayout.x(index)), align: 8)
+        }
+        for index in writtenFloats.sorted() {
+            builder.store(builder.load(types.i64, floatSlots[index]!, align: 8), cpuField(CPULayout.f(index)), align: 8)
+        }
+    }
+
+    /// Loads every register this page uses from the CPU state (at entry, and after helpers that may change them).
+    func reloadRegisters() {
+        for (index, slot) in integerSlots.sorted(by: { $0.key < $1.key }) {
+            builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
+        }
+        for (index, slot) in floatSlots.sorted(by: { $0.key < $1.key }) {
+            builder.store(builder.load(types.i64, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
+        }
+    }
+
+    /// Continues at guest address `target`: a direct branch if it is a block of this page,
+    /// otherwise through the shared exit and the host code map.
+    func jump(to target: LLVMValueRef) {
+        if LLVMIsAConstantInt(target) != nil {
+            let address = LLVMConstIntGetZExtValue(target)
+            if let block = blocks[address] {
+                builder.br(block)
+                return
+            }
+        }
+        var incoming: [LLVMValueRef?] = [target]
+        var from: [LLVMBasicBlockRef?] = [builder.currentBlock]
+        LLVMAddIncoming(exitTarget, &incoming, &from, 1)
+        builder.br(exitBlock)
+    }
+
+    /// The shared exit: write back, look up the slot, tail-call it; on a miss, ask the runtime.
+    private func emitLeave() {
+        writeBackRegisters()
+        let index = builder.lshr(exitTarget, builder.constant(Int64(1)))
+        let inRange = builder.icmp(LLVMIntULT, index, builder.constant(Int64(1) << (GuestLimits.addressBits - 1)))
+        let lookup = newBlock("map_lookup"), hit = newBlock("map_hit"), miss = newBlock("map_miss")
+        builder.condBr(inRange, lookup, miss)
+
+        builder.position(at: lookup)
+        let slot = builder.gep(codeMap, byteOffset: builder.shl(index, builder.constant(Int64(3))), "slot")
+        let code = builder.load(types.ptr, slot, "code", align: 8)
+        let present = builder.icmp(LLVMIntNE, code, LLVMConstNull(types.ptr))
+        builder.condBr(present, hit, miss)
+
+        builder.position(at: hit)
+        tailCall(code)
+
+        builder.position(at: miss)
+        let (resolveType, resolve) = helper(RuntimeSymbols.resolve, returns: types.ptr, [types.ptr, types.i64])
+        let resolved = builder.call(resolveType, resolve, [cpu, exitTarget], "resolved")
+        tailCall(resolved)
+    }
+
+    private func tailCall(_ code: LLVMValueRef) {
+        let call = builder.call(types.pageFunction, code, [cpu, exitTarget])
+        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
+        LLVMBuildRetVoid(builder.ref)
+    }
+
+    /// Returns to the dispatcher with a reason for it to act on.
+    func stop(_ reason: StopReason, pc: LLVMValueRef, detail: LLVMValueRef? = nil) {
+        writeBackRegisters()
+        builder.store(pc, cpuField(CPULayout.pc), align: 8)
+        builder.store(builder.constant(UInt64(reason.rawValue), types.i32), cpuField(CPULayout.stopReason), align: 4)
+        builder.store(detail ?? builder.constant(Int64(0)), cpuField(CPULayout.stopDetail), align: 8)
+        LLVMBuildRetVoid(builder.ref)
+    }
+
+    /// Calls a runtime helper that may read or change any register: state goes to memory and comes back.
+    func callRuntime(_ name: String, returns: LLVMTypeRef, _ parameterTypes: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
+        writeBackRegisters()
+        builder.store(builder.constant(pc), cpuField(CPULayout.pc), align: 8)
+        let (type, function) = helper(name, returns: returns, parameterTypes)
+        let result = builder.call(type, function, arguments, "")
+        reloadRegisters()
+        return result
+    }
+
+    var nextPC: UInt64 { pc }
+}
+
+/// Which registers an instruction reads and writes, from its operand list.
+struct RegisterEffects {
+    var readsInteger = Set<Int>(), writesInteger = Set<Int>()
+    var readsFloat = Set<Int>(), writesFloat = Set<Int>()
+
+    init(_ instruction: Instruction) {
+        for operand in instruction.operands {
+            switch operand {
+            case .rd: writesInteger.insert(instruction.rd)
+            case .rs1, .loadAddress, .storeAddress, .atomicAddress: readsInteger.insert(instruction.rs1)
+            case .rs2: readsInteger.insert(instruction.rs2)
+            case .fd: writesFloat.insert(instruction.rd)
+            case .fs1: readsFloat.insert(instruction.rs1)
+            case .fs2: readsFloat.insert(instruction.rs2)
+            case .fs3: readsFloat.insert(instruction.rs3)
+            default: break
+            }
+        }
+        if instruction.opcode == .ecall {
+            readsInteger.formUnion([10, 11, 12, 13, 14, 15, 17])
+            writesInteger.insert(10)
+        }
+    }
+}

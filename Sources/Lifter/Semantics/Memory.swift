@@ -1,0 +1,122 @@
+import CLLVM
+import Guest
+import RISCV
+
+/// Loads and stores (integer and FP) and the A extension. A guest access is one host
+/// access at base + (address & mask); misaligned accesses are allowed, as on Linux.
+struct MemoryForm {
+    let bytes: Int
+    let signed: Bool
+    let float: Bool
+}
+
+let loadForms: [Opcode: MemoryForm] = [
+    .lb: MemoryForm(bytes: 1, signed: true, float: false), .lbu: MemoryForm(bytes: 1, signed: false, float: false),
+    .lh: MemoryForm(bytes: 2, signed: true, float: false), .lhu: MemoryForm(bytes: 2, signed: false, float: false),
+    .lw: MemoryForm(bytes: 4, signed: true, float: false), .lwu: MemoryForm(bytes: 4, signed: false, float: false),
+    .ld: MemoryForm(bytes: 8, signed: false, float: false),
+    .flw: MemoryForm(bytes: 4, signed: false, float: true), .fld: MemoryForm(bytes: 8, signed: false, float: true),
+]
+
+let storeForms: [Opcode: MemoryForm] = [
+    .sb: MemoryForm(bytes: 1, signed: false, float: false), .sh: MemoryForm(bytes: 2, signed: false, float: false),
+    .sw: MemoryForm(bytes: 4, signed: false, float: false), .sd: MemoryForm(bytes: 8, signed: false, float: false),
+    .fsw: MemoryForm(bytes: 4, signed: false, float: true), .fsd: MemoryForm(bytes: 8, signed: false, float: true),
+]
+
+/// AMOs: the LLVM read-modify-write operation and the width.
+let atomicForms: [Opcode: (LLVMAtomicRMWBinOp, Int)] = [
+    .amoswap_w: (LLVMAtomicRMWBinOpXchg, 32), .amoadd_w: (LLVMAtomicRMWBinOpAdd, 32),
+    .amoxor_w: (LLVMAtomicRMWBinOpXor, 32), .amoand_w: (LLVMAtomicRMWBinOpAnd, 32),
+    .amoor_w: (LLVMAtomicRMWBinOpOr, 32), .amomin_w: (LLVMAtomicRMWBinOpMin, 32),
+    .amomax_w: (LLVMAtomicRMWBinOpMax, 32), .amominu_w: (LLVMAtomicRMWBinOpUMin, 32),
+    .amomaxu_w: (LLVMAtomicRMWBinOpUMax, 32),
+    .amoswap_d: (LLVMAtomicRMWBinOpXchg, 64), .amoadd_d: (LLVMAtomicRMWBinOpAdd, 64),
+    .amoxor_d: (LLVMAtomicRMWBinOpXor, 64), .amoand_d: (LLVMAtomicRMWBinOpAnd, 64),
+    .amoor_d: (LLVMAtomicRMWBinOpOr, 64), .amomin_d: (LLVMAtomicRMWBinOpMin, 64),
+    .amomax_d: (LLVMAtomicRMWBinOpMax, 64), .amominu_d: (LLVMAtomicRMWBinOpUMin, 64),
+    .amomaxu_d: (LLVMAtomicRMWBinOpUMax, 64),
+]
+
+extension FunctionLifter {
+    func effectiveAddress(_ instruction: Instruction) -> LLVMValueRef {
+        builder.add(readX(instruction.rs1), builder.constant(instruction.imm), "addr")
+    }
+
+    func liftLoad(_ instruction: Instruction, _ form: MemoryForm) {
+        let type = types.integer(bits: form.bytes * 8)
+        let value = builder.load(type, guestPointer(effectiveAddress(instruction)))
+        if form.float {
+            writeFBits(instruction.rd, form.bytes == 4 ? boxSingle(value) : value)
+        } else if form.bytes == 8 {
+            writeX(instruction.rd, value)
+        } else {
+            writeX(instruction.rd, form.signed ? builder.sext(value, types.i64) : builder.zext(value, types.i64))
+        }
+    }
+
+    func liftStore(_ instruction: Instruction, _ form: MemoryForm) {
+        let type = types.integer(bits: form.bytes * 8)
+        let source = form.float ? readFBits(instruction.rs2) : readX(instruction.rs2)
+        let value = form.bytes == 8 ? source : builder.trunc(source, type)
+        builder.store(value, guestPointer(effectiveAddress(instruction)))
+    }
+
+    private func atomicPointer(_ instruction: Instruction) -> LLVMValueRef { guestPointer(readX(instruction.rs1)) }
+
+    private func widen(_ value: LLVMValueRef, bits: Int) -> LLVMValueRef {
+        bits == 64 ? value : builder.sext(value, types.i64)
+    }
+
+    private func narrow(_ value: LLVMValueRef, bits: Int) -> LLVMValueRef {
+        bits == 64 ? value : builder.trunc(value, types.i32)
+    }
+
+    func liftAtomic(_ instruction: Instruction, _ operation: LLVMAtomicRMWBinOp, bits: Int) {
+        let pointer = atomicPointer(instruction)
+        let operand = narrow(readX(instruction.rs2), bits: bits)
+        let old = LLVMBuildAtomicRMW(builder.ref, operation, pointer, operand, LLVMAtomicOrderingSequentiallyConsistent, 0)!
+        LLVMSetAlignment(old, UInt32(bits / 8))
+        writeX(instruction.rd, widen(old, bits: bits))
+    }
+
+    /// LR records the address and the value it saw; SC succeeds if the reservation is for
+    /// this address and memory still holds that value (a compare-and-swap, as qemu does).
+    func liftLoadReserved(_ instruction: Instruction, bits: Int) {
+        let address = readX(instruction.rs1)
+        let value = builder.load(types.integer(bits: bits), guestPointer(address), align: UInt32(bits / 8))
+        LLVMSetOrdering(value, LLVMAtomicOrderingSequentiallyConsistent)
+        let widened = widen(value, bits: bits)
+        builder.store(address, cpuField(CPULayout.reservationAddress), align: 8)
+        builder.store(widened, cpuField(CPULayout.reservationValue), align: 8)
+        writeX(instruction.rd, widened)
+    }
+
+    func liftStoreConditional(_ instruction: Instruction, bits: Int) {
+        let address = readX(instruction.rs1)
+        let reserved = builder.load(types.i64, cpuField(CPULayout.reservationAddress), align: 8)
+        let expected = builder.load(types.i64, cpuField(CPULayout.reservationValue), align: 8)
+        let matches = builder.icmp(LLVMIntEQ, reserved, address)
+        let attempt = newBlock("sc_attempt"), done = newBlock("sc_done")
+        let before = builder.currentBlock
+        builder.condBr(matches, attempt, done)
+
+        builder.position(at: attempt)
+        let exchange = LLVMBuildAtomicCmpXchg(builder.ref, guestPointer(address), narrow(expected, bits: bits),
+                                              narrow(readX(instruction.rs2), bits: bits),
+                                              LLVMAtomicOrderingSequentiallyConsistent, LLVMAtomicOrderingSequentiallyConsistent, 0)!
+        LLVMSetAlignment(exchange, UInt32(bits / 8))
+        let succeeded = LLVMBuildExtractValue(builder.ref, exchange, 1, "sc_ok")!
+        let failedAttempt = builder.xor(succeeded, builder.constant(UInt64(1), types.i1))
+        let attemptEnd = builder.currentBlock
+        builder.br(done)
+
+        builder.position(at: done)
+        let failed = LLVMBuildPhi(builder.ref, types.i1, "sc_failed")!
+        var values: [LLVMValueRef?] = [builder.constant(UInt64(1), types.i1), failedAttempt]
+        var blocks: [LLVMBasicBlockRef?] = [before, attemptEnd]
+        LLVMAddIncoming(failed, &values, &blocks, 2)
+        builder.store(builder.constant(Int64(-1)), cpuField(CPULayout.reservationAddress), align: 8)
+        writeX(instruction.rd, builder.zext(failed, types.i64))
+    }
+}
