@@ -1,25 +1,21 @@
 import CLLVM
 
-/// An LLVM module and the context it lives in; owns both until handed to the JIT.
+/// An LLVM module in a context of its own, held through an ORC thread-safe context
+/// so the JIT can take both over (`JIT.add`).
 public final class IRModule: @unchecked Sendable {
+    public let threadSafeContext: LLVMOrcThreadSafeContextRef
     public let context: LLVMContextRef
     public private(set) var module: LLVMModuleRef?
-    private let ownsContext: Bool
 
-    public init(name: String, context: LLVMContextRef? = nil) {
-        if let context {
-            self.context = context
-            ownsContext = false
-        } else {
-            self.context = LLVMContextCreate()
-            ownsContext = true
-        }
-        module = LLVMModuleCreateWithNameInContext(name, self.context)
+    public init(name: String) {
+        threadSafeContext = LLVMOrcCreateNewThreadSafeContext()
+        context = LLVMOrcThreadSafeContextGetContext(threadSafeContext)
+        module = LLVMModuleCreateWithNameInContext(name, context)
     }
 
     deinit {
         if let module { LLVMDisposeModule(module) }
-        if ownsContext { LLVMContextDispose(context) }
+        LLVMOrcDisposeThreadSafeContext(threadSafeContext)
     }
 
     public var ref: LLVMModuleRef { module! }

@@ -29,9 +29,10 @@ public struct PageLifter {
         self.describe = describe
     }
 
+    /// Adds the page's function to `module`, named `functionName` (default: `page_<hex>`).
     @discardableResult
-    public func lift(_ page: DiscoveredPage, into module: IRModule) -> String {
-        let name = RuntimeSymbols.pageFunction(page.page)
+    public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
+        let name = functionName ?? RuntimeSymbols.pageFunction(page.page)
         let function = FunctionLifter(page: page, module: module, name: name, describe: describe)
         function.emit()
         return name

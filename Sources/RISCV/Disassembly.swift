@@ -57,3 +57,9 @@ extension Instruction {
 extension Opcode {
     public var isAtomic: Bool { rawValue.hasPrefix("lr.") || rawValue.hasPrefix("sc.") || rawValue.hasPrefix("amo") }
 }
+
+/// `value` in lowercase hex, zero-padded to `width` digits.
+public func hexDigits(_ value: UInt64, width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import ELF
+import Engine
+import Guest
+
+@main
+struct PageLift: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pagelift",
+        abstract: "Run Linux RISC-V (RV64GC) programs on x86-64, translated page by page through LLVM.",
+        subcommands: [Run.self],
+        defaultSubcommand: Run.self)
+}
+
+enum OptimizationLevel: Int, EnumerableFlag {
+    case o0 = 0, o1, o2, o3
+    static func name(for value: Self) -> NameSpecification { .customLong("O\(value.rawValue)", withSingleDash: true) }
+    static func help(for value: Self) -> ArgumentHelp? { "Optimize translated pages at LLVM level \(value.rawValue)." }
+}
+
+/// Failures the user must see, reported once with a non-zero exit.
+struct UsageFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a guest program, like qemu-riscv64 PROGRAM ARGS...")
+
+    @Flag(exclusivity: .chooseLast) var level: OptimizationLevel = .o2
+    @Option(name: .customLong("pipeline"), help: "A new-pass-manager pipeline string to use instead of -O's.") var pipeline: String?
+    @Option(name: .customShort("L"), help: "Sysroot for a dynamic program's interpreter and libraries.") var sysroot: String?
+    @Flag(help: "Log every guest syscall to stderr.") var strace = false
+    @Flag(help: "Print translation and execution statistics to stderr at exit.") var stats = false
+    @Argument(help: "The RISC-V program.") var program: String
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
+
+    func run() throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try readFile(program)
+        } catch {
+            fail("\(program): \(error)")
+        }
+        let elf: ELFFile
+        do { elf = try ELFFile(bytes: bytes) } catch { fail("\(program): \(error)") }
+
+        var options = EngineOptions()
+        options.optimizationLevel = level.rawValue
+        options.pipeline = pipeline.map { PassPipeline(text: $0) }
+        options.strace = strace
+        let engine: Engine
+        do {
+            engine = try Engine(elf: elf, path: absolutePath(program), arguments: [program] + arguments,
+                                environment: hostEnvironment(), options: options)
+        } catch { fail("\(program): \(error)") }
+
+        let ending = engine.run()
+        if stats { printStatistics(engine.statistics) }
+        switch ending {
+        case .exited(let status): Glibc.exit(status & 0xff)
+        case .killed(let signal, let reason): FaultHandler.die(signal: signal, message: reason)
+        }
+    }
+
+    private func printStatistics(_ s: EngineStatistics) {
+        let lines = [
+            "pages translated:      \(s.pagesTranslated) (\(s.retranslations) retranslated for new entries)",
+            "guest instructions:    \(s.guestInstructionsLifted) lifted",
+            "lift time:             \(milliseconds(s.liftSeconds))",
+            "optimize time:         \(milliseconds(s.optimizeSeconds))",
+            "codegen time:          \(milliseconds(s.compileSeconds))",
+            "map misses:            \(s.mapMisses)",
+            "syscalls:              \(s.syscalls)",
+        ]
+        FileHandleError.write(lines.map { "pagelift: " + $0 }.joined(separator: "\n") + "\n")
+    }
+
+    private func milliseconds(_ seconds: Double) -> String {
+        String(Int((seconds * 1000).rounded())) + " ms"
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandleError.write("pagelift: \(message)\n")
+    Glibc.exit(1)
+}
+
+enum FileHandleError {
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+struct HostError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func readFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw HostError(description: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var status = stat()
+    guard fstat(fd, &status) == 0 else { throw HostError(description: String(cString: strerror(errno))) }
+    guard status.st_mode & S_IFMT == S_IFREG else { throw HostError(description: "not a regular file") }
+    var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+    var done = 0
+    while done < bytes.count {
+        let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+        guard count > 0 else { throw HostError(description: count == 0 ? "file shrank while reading" : String(cString: strerror(errno))) }
+        done += count
+    }
+    return bytes
+}
+
+func absolutePath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+func hostEnvironment() -> [String] {
+    var result: [String] = []
+    var cursor = environ
+    while let entry = cursor.pointee {
+        result.append(String(cString: entry))
+        cursor += 1
+    }
+    return result
+}
