@@ -21,8 +21,7 @@ public enum GuestTermination: Equatable, Sendable {
 }
 
 public struct EngineStatistics: Sendable {
-    public var pagesTranslated = 0
-    public var retranslations = 0
+    public var regionsTranslated = 0
     public var guestInstructionsLifted = 0
     public var liftSeconds = 0.0
     public var optimizeSeconds = 0.0
@@ -43,9 +42,8 @@ public final class Engine: @unchecked Sendable {
     let jit: JIT
     let codeMap: CodeMap
     let pipeline: PassPipeline
-    /// Entries translated so far, by page: a new entry retranslates the page with all of them.
+    /// Entries installed in the map, by page, so a change to the page can clear them.
     private var pageEntries: [UInt64: Set<UInt64>] = [:]
-    private var pageVersions: [UInt64: Int] = [:]
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
@@ -118,24 +116,24 @@ public final class Engine: @unchecked Sendable {
             return unsafeBitCast(stopHelper, to: UInt64.self)
         }
         do {
-            try translatePage(containing: pc)
+            try translateRegion(at: pc)
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating page 0x\(String(pc & ~0xfff, radix: 16)): \(error)")
         }
         return codeMap[pc]
     }
 
-    private func translatePage(containing pc: UInt64) throws {
+    /// Translates the code reachable from `pc` within its page into one module and
+    /// installs every entry it contains. Code of the page translated earlier keeps its
+    /// slots, so each miss costs only the code it newly reaches.
+    private func translateRegion(at pc: UInt64) throws {
         let page = pc & ~(DiscoveredPage.pageSize - 1)
-        var entries = pageEntries[page] ?? []
-        entries.insert(pc)
         var clock = Stopwatch()
-        let discovered = DiscoveredPage.discover(page: page, entries: Array(entries)) { address in
+        let discovered = DiscoveredPage.discover(page: page, entries: [pc]) { address in
             guard self.memory.isMapped(address, 2, needs: PROT_EXEC) else { return nil }
             return self.memory.load(address, as: UInt16.self)
         }
-        let version = pageVersions[page, default: 0]
-        let name = RuntimeSymbols.pageFunction(page) + (version == 0 ? "" : ".\(version)")
+        let name = RuntimeSymbols.regionFunction(pc)
         let module = IRModule(name: name)
         let symbols = self.symbols
         PageLifter(describe: { symbols.describe($0) }).lift(discovered, into: module, functionName: name)
@@ -147,10 +145,8 @@ public final class Engine: @unchecked Sendable {
         statistics.compileSeconds += clock.lap()
 
         for entry in discovered.entries { codeMap[entry] = address }
-        pageEntries[page] = Set(discovered.entries)
-        pageVersions[page] = version + 1
-        statistics.pagesTranslated += 1
-        if version > 0 { statistics.retranslations += 1 }
+        pageEntries[page, default: []].formUnion(discovered.entries)
+        statistics.regionsTranslated += 1
         statistics.guestInstructionsLifted += discovered.instructions.count
     }
 

@@ -16,7 +16,8 @@ public enum RuntimeSymbols {
     /// `i64 read_counter(ptr cpu, i32 csr)`: cycle, time, instret.
     public static let readCounter = "pagelift_read_counter"
 
-    public static func pageFunction(_ page: UInt64) -> String { "page_" + String(page, radix: 16) }
+    /// The function translating the code of a page reachable from `entry`.
+    public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
 }
 
 /// Lifts one discovered guest page into one LLVM function of the shared page signature
@@ -29,10 +30,10 @@ public struct PageLifter {
         self.describe = describe
     }
 
-    /// Adds the page's function to `module`, named `functionName` (default: `page_<hex>`).
+    /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
     @discardableResult
     public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
-        let name = functionName ?? RuntimeSymbols.pageFunction(page.page)
+        let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
         let function = FunctionLifter(page: page, module: module, name: name, describe: describe)
         function.emit()
         return name

@@ -67,7 +67,7 @@ struct Run: ParsableCommand {
 
     private func printStatistics(_ s: EngineStatistics) {
         let lines = [
-            "pages translated:      \(s.pagesTranslated) (\(s.retranslations) retranslated for new entries)",
+            "regions translated:    \(s.regionsTranslated)",
             "guest instructions:    \(s.guestInstructionsLifted) lifted",
             "lift time:             \(milliseconds(s.liftSeconds))",
             "optimize time:         \(milliseconds(s.optimizeSeconds))",
