@@ -41,7 +41,7 @@ enum Compressed {
         case (0b00, 0b111): return make("c.sd", .sd, rs1: prime(c, 7), rs2: prime(c, 2), imm: doubleOffset)
 
         case (0b01, 0b000):
-            return make(rdFull == 0 ? "c.nop" : "c.addi", .addi, rd: rdFull, rs1: rdFull, imm: imm6)
+            return make("c.addi", .addi, rd: rdFull, rs1: rdFull, imm: imm6)
         case (0b01, 0b001):
             guard rdFull != 0 else { return nil }
             return make("c.addiw", .addiw, rd: rdFull, rs1: rdFull, imm: imm6)
