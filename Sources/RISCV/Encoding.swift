@@ -211,3 +211,14 @@ let operandsByOpcode: [Opcode: [Operand]] = {
     for bucket in encodingBuckets { for row in bucket { result[row.opcode] = row.operands } }
     return result
 }()
+
+extension Decoder {
+    /// The fixed bits of `opcode`'s encoding: any word with `word & mask == match` decodes
+    /// to it (operand fields permitting). For generating test instructions.
+    public static func encodingTemplate(for opcode: Opcode) -> (mask: UInt32, match: UInt32)? {
+        for bucket in encodingBuckets {
+            if let row = bucket.first(where: { $0.opcode == opcode }) { return (row.mask, row.match) }
+        }
+        return nil
+    }
+}

@@ -53,6 +53,8 @@ public enum Decoder {
         if bits & 0b11 != 0b11 { return Compressed.expand(UInt16(truncatingIfNeeded: bits)) }
         guard bits & 0b11100 != 0b11100 else { return nil }
         for row in encodingBuckets[Int(bits & 0x7f)] where bits & row.mask == row.match {
+            // Rounding modes 5 and 6 are reserved: such an encoding is an illegal instruction.
+            if row.operands.contains(.roundingMode), case 5...6 = field(bits, 14, 12) { return nil }
             return make(row, bits)
         }
         return nil

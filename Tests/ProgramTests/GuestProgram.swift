@@ -59,7 +59,8 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
         let temporary = outputDirectory.appendingPathComponent("\(name).\(UUID().uuidString)")
         let result = try Execution.run(["/usr/bin/env", compiler, "-O2", "-static", "-o", temporary.path, source.path, "-lm"])
         guard result.status == 0 else { throw HarnessError("compiling \(name) failed:\n\(result.standardError)") }
-        _ = try FileManager.default.replaceItemAt(output, withItemAt: temporary)
+        // rename(2) replaces atomically, so concurrent cases building the same program never see half a file.
+        guard rename(temporary.path, output.path) == 0 else { throw HarnessError("cannot install \(output.path)") }
         return output
     }
 }
@@ -87,8 +88,9 @@ struct Execution: Equatable {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let inputFile = scratch.appendingPathComponent("in"), outputFile = scratch.appendingPathComponent("out"), errorFile = scratch.appendingPathComponent("err")
         try input.write(to: inputFile, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        for file in [outputFile, errorFile] {
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw HarnessError("cannot create \(file.path)") }
+        }
         process.standardInput = try FileHandle(forReadingFrom: inputFile)
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: errorFile)
@@ -109,7 +111,8 @@ struct Execution: Equatable {
 enum Tools {
     static var pagelift: String {
         if let path = ProcessInfo.processInfo.environment["PAGELIFT"] { return path }
-        for configuration in ["release", "debug"] {
+        // The debug build is the one `swift test` just made from this source; release may be stale.
+        for configuration in ["debug", "release"] {
             let candidate = GuestProgram.packageRoot.appendingPathComponent(".build/\(configuration)/pagelift").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

@@ -1,0 +1,93 @@
+import Engine
+import Lifter
+import RISCV
+import Testing
+
+/// A deterministic generator, so a failing case can be reproduced.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct LifterTests {
+    static let page: UInt64 = 0x10000
+
+    /// Random encodings of every straight-line opcode, ending in `ret`.
+    static func straightLineCode(seed: UInt64, perOpcode: Int) -> [UInt32] {
+        var random = SplitMix(state: seed)
+        var words: [UInt32] = []
+        for opcode in Opcode.allCases where opcode.controlFlow == .next || opcode == .ecall {
+            let template = Decoder.encodingTemplate(for: opcode)!
+            var made = 0
+            while made < perOpcode {
+                var word = template.match | (UInt32(truncatingIfNeeded: random.next()) & ~template.mask)
+                if opcode.rawValue.hasPrefix("csr") { word = (word & 0x000f_ffff) | (0x001 << 20) }   // fflags
+                guard Decoder.decode(word)?.opcode == opcode else { continue }
+                words.append(word)
+                made += 1
+            }
+        }
+        return words + [0x0000_8067]   // jalr zero, 0(ra)
+    }
+
+    static func discover(_ words: [UInt32], entries: [UInt64] = [page]) -> DiscoveredPage {
+        DiscoveredPage.discover(page: page, entries: entries) { address in
+            let index = Int(address - page) / 2
+            guard index / 2 < words.count else { return nil }
+            return UInt16(truncatingIfNeeded: words[index / 2] >> (index % 2 == 0 ? 0 : 16))
+        }
+    }
+
+    @Test(arguments: [0, 2])
+    func everyOpcodeLiftsToIRThatVerifies(level: Int) throws {
+        let words = Self.straightLineCode(seed: 2024, perOpcode: 3)
+        let page = Self.discover(Array(words.prefix(1024)))
+        #expect(page.instructions.count == min(words.count, 1024))
+        let module = IRModule(name: "test")
+        PageLifter().lift(page, into: module)
+        #expect(module.verify() == nil)
+        let jit = try JIT(optimizationLevel: level)
+        try PassPipeline(level: level).run(on: module, targetMachine: jit.targetMachine)
+        #expect(module.verify() == nil)
+    }
+
+    @Test func branchesInsideThePageStayInsideTheFunction() throws {
+        // loop: addi a0,a0,-1 ; bne a0,zero,loop ; jalr zero,0(ra)
+        let words: [UInt32] = [0xfff5_0513, 0xfe05_1ee3, 0x0000_8067]
+        let page = Self.discover(words)
+        #expect(page.leaders.contains(Self.page) && page.leaders.contains(Self.page + 8))
+        let module = IRModule(name: "loop")
+        let name = PageLifter().lift(page, into: module)
+        #expect(module.verify() == nil)
+        let text = module.text
+        #expect(text.contains("define void @\(name)(ptr noalias %cpu, i64 %entry_pc)"))
+        #expect(text.contains("musttail call void"))
+        #expect(text.contains(RuntimeSymbols.resolve))
+        // The loop's back edge is a branch to the loop block, not a trip through the map.
+        #expect(text.contains("br i1 %taken, label %\"0x10000\""))
+    }
+
+    @Test func callsMakeTheirReturnAddressAnEntry() {
+        // jal ra,+8 ; jalr zero,0(ra) ; jalr zero,0(ra)
+        let words: [UInt32] = [0x0080_00ef, 0x0000_8067, 0x0000_8067]
+        let page = Self.discover(words)
+        #expect(page.entries == [Self.page, Self.page + 4])
+    }
+
+    @Test func undecodableBytesBecomeAnIllegalInstructionStop() {
+        let page = Self.discover([0xffff_ffff])
+        guard case .illegal = page.instructions[Self.page] else {
+            Issue.record("expected an illegal instruction, got \(String(describing: page.instructions[Self.page]))")
+            return
+        }
+        let module = IRModule(name: "illegal")
+        PageLifter().lift(page, into: module)
+        #expect(module.verify() == nil)
+    }
+}
