@@ -11,6 +11,8 @@ public struct EngineOptions: Sendable {
     public var optimizationLevel = 2
     public var pipeline: PassPipeline? = nil
     public var strace = false
+    /// Where to write each compiled region's IR, as lifted and as optimized.
+    public var dumpIRDirectory: String? = nil
     public init() {}
 }
 
@@ -138,8 +140,10 @@ public final class Engine: @unchecked Sendable {
         let symbols = self.symbols
         PageLifter(describe: { symbols.describe($0) }).lift(discovered, into: module, functionName: name)
         statistics.liftSeconds += clock.lap()
+        dump(module, name: name, stage: "lifted")
         try pipeline.run(on: module, targetMachine: jit.targetMachine)
         statistics.optimizeSeconds += clock.lap()
+        dump(module, name: name, stage: "optimized")
         try jit.add(module)
         let address = try jit.lookup(name)
         statistics.compileSeconds += clock.lap()
@@ -148,6 +152,16 @@ public final class Engine: @unchecked Sendable {
         pageEntries[page, default: []].formUnion(discovered.entries)
         statistics.regionsTranslated += 1
         statistics.guestInstructionsLifted += discovered.instructions.count
+    }
+
+    private func dump(_ module: IRModule, name: String, stage: String) {
+        guard let directory = options.dumpIRDirectory else { return }
+        let path = "\(directory)/\(name).\(stage).ll"
+        guard let file = fopen(path, "w") else {
+            FaultHandler.die(signal: SIGABRT, message: "pagelift: cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        fputs(module.text, file)
+        fclose(file)
     }
 
     /// Guest memory at [start, end) changed: its translated code must not run again.

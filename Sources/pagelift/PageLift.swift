@@ -33,6 +33,8 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("pipeline"), help: "A new-pass-manager pipeline string to use instead of -O's.") var pipeline: String?
     @Option(name: .customShort("L"), help: "Sysroot for a dynamic program's interpreter and libraries.") var sysroot: String?
     @Flag(help: "Log every guest syscall to stderr.") var strace = false
+    @Option(name: .customLong("dump-ir"), help: "Write every compiled region's IR, as lifted and as optimized, to this directory.")
+    var dumpIR: String?
     @Flag(help: "Print translation and execution statistics to stderr at exit.") var stats = false
     @Argument(help: "The RISC-V program.") var program: String
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
@@ -51,6 +53,10 @@ struct Run: ParsableCommand {
         options.optimizationLevel = level.rawValue
         options.pipeline = pipeline.map { PassPipeline(text: $0) }
         options.strace = strace
+        if let dumpIR {
+            do { try createDirectory(dumpIR) } catch { fail("--dump-ir \(dumpIR): \(error)") }
+            options.dumpIRDirectory = dumpIR
+        }
         let engine: Engine
         do {
             engine = try Engine(elf: elf, path: absolutePath(program), arguments: [program] + arguments,
@@ -114,6 +120,10 @@ func readFile(_ path: String) throws -> [UInt8] {
         done += count
     }
     return bytes
+}
+
+func createDirectory(_ path: String) throws {
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw HostError(description: String(cString: strerror(errno))) }
 }
 
 func absolutePath(_ path: String) -> String {
