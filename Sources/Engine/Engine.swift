@@ -96,10 +96,12 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// "illegal instruction at pc 0x10570 (main+0x1e): bytes ff ff ff ff", as they lie in memory.
     private func describeInstruction(at pc: UInt64, bits: UInt32) -> String {
-        let size = instructionLength(firstParcel: UInt16(truncatingIfNeeded: bits)) == 2 ? 2 : 4
-        let hex = size == 2 ? hexDigits(UInt64(bits & 0xffff), width: 4) : hexDigits(UInt64(bits), width: 8)
-        var text = "illegal instruction at pc 0x\(String(pc, radix: 16)) (\(symbols.describe(pc))): bytes \(hex)"
+        let length = instructionLength(firstParcel: UInt16(truncatingIfNeeded: bits)) == 2 ? 2 : 4
+        let available = (0..<UInt64(length)).prefix { memory.isMapped(pc + $0, 1) }
+        let bytes = available.map { hexDigits(UInt64(memory.load(pc + $0, as: UInt8.self)), width: 2) }
+        var text = "illegal instruction at pc 0x\(String(pc, radix: 16)) (\(symbols.describe(pc))): bytes \(bytes.joined(separator: " "))"
         if let instruction = Decoder.decode(bits) { text += " (\(instruction.text(at: pc)))" }
         return text
     }

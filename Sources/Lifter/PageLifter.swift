@@ -118,8 +118,9 @@ final class FunctionLifter {
             floatSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, floatRegisterNames[index] + ".slot")
         }
         reloadRegisters()
-        // The fault handler names the code a guest fault happened in by this pc.
-        builder.store(entryPC, cpuField(CPULayout.pc), align: 8)
+        // The fault handler names the code a guest fault happened in by this pc; only the
+        // handler reads it, so it must be volatile or LLVM would sink it to the exits.
+        LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
         let entries = page.entries.filter { blocks[$0] != nil }
         let dispatch = LLVMBuildSwitch(builder.ref, entryPC, dispatchDefault, UInt32(entries.count))
         for entryAddress in entries {
