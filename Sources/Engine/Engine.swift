@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLLVM
+import Dispatch
 import ELF
 import Guest
 import Lifter
@@ -13,7 +14,14 @@ public struct EngineOptions: Sendable {
     public var strace = false
     /// Where to write each compiled region's IR, as lifted and as optimized.
     public var dumpIRDirectory: String? = nil
+    /// Compile every region cheaply first and only hot ones at `optimizationLevel`.
+    public var tiering = true
+    public var tiers = TierConfiguration()
+    /// Recompile hot regions on the guest's thread instead of the background one (deterministic, for tests).
+    public var synchronousTierUp = false
     public init() {}
+
+    var tieringActive: Bool { tiering && (optimizationLevel > 0 || pipeline != nil) }
 }
 
 /// How the guest ended.
@@ -22,14 +30,38 @@ public enum GuestTermination: Equatable, Sendable {
     case killed(signal: Int32, reason: String)
 }
 
-public struct EngineStatistics: Sendable {
-    public var regionsTranslated = 0
-    public var guestInstructionsLifted = 0
+/// Where translation time went, for one tier.
+public struct TierStatistics: Sendable {
+    public var regions = 0
+    public var guestInstructions = 0
     public var liftSeconds = 0.0
     public var optimizeSeconds = 0.0
-    public var compileSeconds = 0.0
+    public var codegenSeconds = 0.0
+    public var codeBytes = 0
+    public var totalSeconds: Double { liftSeconds + optimizeSeconds + codegenSeconds }
+}
+
+public struct EngineStatistics: Sendable {
+    /// Tier 0: every region's first compilation (the only one without tiering).
+    public var base = TierStatistics()
+    /// Tier 1: hot regions recompiled at the run's optimization level.
+    public var optimized = TierStatistics()
     public var mapMisses = 0
     public var syscalls = 0
+    public var runSeconds = 0.0
+}
+
+/// Code translated from one entry: what was discovered, and whether it may still run.
+final class Region: @unchecked Sendable {
+    let id: Int
+    let entry: UInt64
+    let page: DiscoveredPage
+    let name: String
+    var valid = true
+    var promoted = false
+    init(id: Int, entry: UInt64, page: DiscoveredPage, name: String) {
+        self.id = id; self.entry = entry; self.page = page; self.name = name
+    }
 }
 
 /// Runs one guest program: resolves guest pcs to host code through the code map,
@@ -40,12 +72,22 @@ public final class Engine: @unchecked Sendable {
     public let cpu = CPUState()
     public let symbols: SymbolTable
     public let options: EngineOptions
-    public private(set) var statistics = EngineStatistics()
+    public var statistics: EngineStatistics { lock.withLock { stats } }
+    private var stats = EngineStatistics()
     let jit: JIT
     let codeMap: CodeMap
-    let pipeline: PassPipeline
-    /// Entries installed in the map, by page, so a change to the page can clear them.
-    private var pageEntries: [UInt64: Set<UInt64>] = [:]
+    /// The pipeline and code generator of the first compilation, and of the hot recompilation.
+    let basePipeline: PassPipeline, optimizedPipeline: PassPipeline
+    let baseGenerator: CodeGenerator
+    private var optimizedGenerator: CodeGenerator?
+    /// Regions by id (their execution counter's index), and by page for invalidation.
+    private var regions: [Region] = []
+    private var regionsByPage: [UInt64: [Region]] = [:]
+    private var namesUsed: [String: Int] = [:]
+    private let counters: UnsafeMutablePointer<UInt64>
+    static let counterCapacity = 1 << 22
+    private let lock = Lock()
+    private let tierUpQueue = DispatchQueue(label: "pagelift.tier-up")
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
@@ -55,9 +97,21 @@ public final class Engine: @unchecked Sendable {
         process.strace = options.strace
         symbols = SymbolTable(elf.symbols, bias: program.loadBias)
         codeMap = try CodeMap()
-        jit = try JIT(optimizationLevel: options.optimizationLevel)
-        pipeline = options.pipeline ?? PassPipeline(level: options.optimizationLevel)
+        jit = try JIT()
+        let chosen = options.pipeline ?? PassPipeline(level: options.optimizationLevel)
+        if options.tieringActive {
+            basePipeline = PassPipeline(level: 0)
+            baseGenerator = try CodeGenerator(optimizationLevel: 0)
+        } else {
+            basePipeline = chosen
+            baseGenerator = try CodeGenerator(optimizationLevel: options.optimizationLevel)
+        }
+        optimizedPipeline = chosen
+        counters = mmap(nil, Self.counterCapacity * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
+            .assumingMemoryBound(to: UInt64.self)
         try jit.defineAbsolute([
+            RuntimeSymbols.regionCounters: UInt64(UInt(bitPattern: counters)),
+            RuntimeSymbols.regionHot: unsafeBitCast(regionHotHelper, to: UInt64.self),
             RuntimeSymbols.guestMemory: memory.baseAddress,
             RuntimeSymbols.codeMap: codeMap.baseAddress,
             RuntimeSymbols.resolve: unsafeBitCast(resolveHelper, to: UInt64.self),
@@ -75,6 +129,8 @@ public final class Engine: @unchecked Sendable {
         FaultHandler.install()
         FaultHandler.currentCPU = cpu.base
         defer { FaultHandler.currentCPU = nil }
+        var clock = Stopwatch()
+        defer { lock.withLock { stats.runSeconds = clock.lap() } }
         while true {
             cpu.stopReason = .none
             let pc = cpu.pc
@@ -113,7 +169,7 @@ public final class Engine: @unchecked Sendable {
             let slot = codeMap[pc]
             if slot != 0 { return slot }
         }
-        statistics.mapMisses += 1
+        lock.withLock { stats.mapMisses += 1 }
         guard pc < GuestLimits.addressSpaceSize, pc & 1 == 0, memory.isMapped(pc, 2, needs: PROT_EXEC) else {
             cpu.pc = pc
             cpu.stop(.fetchFault, detail: pc)
@@ -127,33 +183,87 @@ public final class Engine: @unchecked Sendable {
         return codeMap[pc]
     }
 
-    /// Translates the code reachable from `pc` within its page into one module and
+    /// Translates the code reachable from `pc` within its page into one region and
     /// installs every entry it contains. Code of the page translated earlier keeps its
     /// slots, so each miss costs only the code it newly reaches.
     private func translateRegion(at pc: UInt64) throws {
         let page = pc & ~(DiscoveredPage.pageSize - 1)
-        var clock = Stopwatch()
-        let discovered = DiscoveredPage.discover(page: page, entries: [pc]) { address in
+        let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive) { address in
             guard self.memory.isMapped(address, 2, needs: PROT_EXEC) else { return nil }
             return self.memory.load(address, as: UInt16.self)
         }
-        let name = RuntimeSymbols.regionFunction(pc)
+        let region: Region = lock.withLock {
+            let base = RuntimeSymbols.regionFunction(pc)
+            let uses = namesUsed[base, default: 0]
+            namesUsed[base] = uses + 1
+            let region = Region(id: regions.count, entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)")
+            regions.append(region)
+            regionsByPage[page, default: []].append(region)
+            return region
+        }
+        guard region.id < Self.counterCapacity else { throw ConfigurationError("more than \(Self.counterCapacity) regions") }
+        let profile = options.tieringActive ? RegionProfile(region: region.id, threshold: options.tiers.hotThreshold) : nil
+        var timing = TierStatistics()
+        let address = try compile(region, name: region.name, profile: profile, pipeline: basePipeline,
+                                  generator: baseGenerator, timing: &timing)
+        lock.withLock {
+            stats.base.add(timing)
+            if region.valid { for entry in discovered.entries { codeMap[entry] = address } }
+        }
+    }
+
+    /// Lifts, optimizes, generates and links one region; returns its host address.
+    private func compile(_ region: Region, name: String, profile: RegionProfile?, pipeline: PassPipeline,
+                         generator: CodeGenerator, timing: inout TierStatistics) throws -> UInt64 {
+        var clock = Stopwatch()
         let module = IRModule(name: name)
         let symbols = self.symbols
-        PageLifter(describe: { symbols.describe($0) }).lift(discovered, into: module, functionName: name)
-        statistics.liftSeconds += clock.lap()
+        PageLifter(describe: { symbols.describe($0) }, profile: profile).lift(region.page, into: module, functionName: name)
+        timing.liftSeconds += clock.lap()
         dump(module, name: name, stage: "lifted")
-        try pipeline.run(on: module, targetMachine: jit.targetMachine)
-        statistics.optimizeSeconds += clock.lap()
+        try pipeline.run(on: module, targetMachine: generator.targetMachine)
+        timing.optimizeSeconds += clock.lap()
         dump(module, name: name, stage: "optimized")
-        try jit.add(module)
-        let address = try jit.lookup(name)
-        statistics.compileSeconds += clock.lap()
+        let object = try generator.object(for: module)
+        let address = try jit.load(object, symbol: name)
+        timing.codegenSeconds += clock.lap()
+        timing.regions += 1
+        timing.guestInstructions += region.page.instructions.count
+        timing.codeBytes += object.bytes.count
+        return address
+    }
 
-        for entry in discovered.entries { codeMap[entry] = address }
-        pageEntries[page, default: []].formUnion(discovered.entries)
-        statistics.regionsTranslated += 1
-        statistics.guestInstructionsLifted += discovered.instructions.count
+    /// A region's counter reached the threshold: recompile it optimized, once.
+    func promote(_ id: Int) {
+        let region: Region? = lock.withLock {
+            guard id < regions.count, !regions[id].promoted, regions[id].valid else { return nil }
+            regions[id].promoted = true
+            return regions[id]
+        }
+        guard let region else { return }
+        if options.synchronousTierUp {
+            recompileOptimized(region)
+        } else {
+            tierUpQueue.async { self.recompileOptimized(region) }
+        }
+    }
+
+    private func recompileOptimized(_ region: Region) {
+        do {
+            let generator = try optimizedGenerator ?? CodeGenerator(optimizationLevel: options.optimizationLevel)
+            optimizedGenerator = generator
+            var timing = TierStatistics()
+            let address = try compile(region, name: region.name + ".opt", profile: nil, pipeline: optimizedPipeline,
+                                      generator: generator, timing: &timing)
+            // Installed only if the guest bytes are still the ones translated; the old code may still be
+            // running (it is never freed) and continues into the new code at its next map lookup.
+            lock.withLock {
+                stats.optimized.add(timing)
+                if region.valid { for entry in region.page.entries { codeMap[entry] = address } }
+            }
+        } catch {
+            FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")
+        }
     }
 
     private func dump(_ module: IRModule, name: String, stage: String) {
@@ -168,14 +278,19 @@ public final class Engine: @unchecked Sendable {
 
     /// Guest memory at [start, end) changed: its translated code must not run again.
     private func invalidate(_ start: UInt64, _ end: UInt64) {
-        for (page, entries) in pageEntries where page + DiscoveredPage.pageSize > start && page < end {
-            for entry in entries { codeMap[entry] = 0 }
-            pageEntries[page] = nil
+        lock.withLock {
+            for (page, pageRegions) in regionsByPage where page + DiscoveredPage.pageSize > start && page < end {
+                for region in pageRegions {
+                    region.valid = false
+                    for entry in region.page.entries { codeMap[entry] = 0 }
+                }
+                regionsByPage[page] = nil
+            }
         }
     }
 
     func syscall() -> Int32 {
-        statistics.syscalls += 1
+        lock.withLock { stats.syscalls += 1 }
         switch process.handle(cpu) {
         case .resume: return 0
         case .exit(let status):
@@ -202,9 +317,21 @@ private func engine(_ cpu: UnsafeMutableRawPointer) -> Engine {
 
 private let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in engine(cpu).resolve(pc) }
 private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in engine(cpu).syscall() }
+private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, Int64) -> Void = { cpu, region in engine(cpu).promote(Int(region)) }
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in engine(cpu).readCounter(csr) }
 /// Where resolve sends translated code that must return to the dispatcher.
 private let stopHelper: PageFunction = { _, _ in }
+
+extension TierStatistics {
+    mutating func add(_ other: TierStatistics) {
+        regions += other.regions
+        guestInstructions += other.guestInstructions
+        liftSeconds += other.liftSeconds
+        optimizeSeconds += other.optimizeSeconds
+        codegenSeconds += other.codegenSeconds
+        codeBytes += other.codeBytes
+    }
+}
 
 struct Stopwatch {
     private var last = Stopwatch.now()

@@ -1,13 +1,10 @@
 import CLLVM
 import Lifter
 
-/// The process's one ORC LLJIT: host helpers as absolute symbols, a module per page.
-public final class JIT: @unchecked Sendable {
-    private let jit: LLVMOrcLLJITRef
-    /// A target machine like the JIT's, for running passes and emitting assembly.
-    public let targetMachine: LLVMTargetMachineRef
-
-    public init(optimizationLevel: Int) throws(LLVMFailure) {
+/// Makes host target machines: large code model (guest memory, the code map and the
+/// helpers sit at arbitrary 64-bit addresses), host CPU and features, a chosen codegen level.
+enum HostTarget {
+    static func makeTargetMachine(optimizationLevel: Int) throws(LLVMFailure) -> LLVMTargetMachineRef {
         LLVMInitializeNativeTarget()
         LLVMInitializeNativeAsmPrinter()
         let level: LLVMCodeGenOptLevel = switch optimizationLevel {
@@ -16,38 +13,81 @@ public final class JIT: @unchecked Sendable {
         case 2: LLVMCodeGenLevelDefault
         default: LLVMCodeGenLevelAggressive
         }
-        func makeTargetMachine() throws(LLVMFailure) -> LLVMTargetMachineRef {
-            let triple = LLVMGetDefaultTargetTriple()!
-            defer { LLVMDisposeMessage(triple) }
-            var target: LLVMTargetRef?
-            var message: UnsafeMutablePointer<CChar>?
-            guard LLVMGetTargetFromTriple(triple, &target, &message) == 0, let target else {
-                defer { LLVMDisposeMessage(message) }
-                throw LLVMFailure(context: "looking up the host target", message: message.map { String(cString: $0) } ?? "unknown")
-            }
-            let cpu = LLVMGetHostCPUName()!, features = LLVMGetHostCPUFeatures()!
-            defer { LLVMDisposeMessage(cpu); LLVMDisposeMessage(features) }
-            // The large code model: guest memory, the code map and the helpers sit at
-            // arbitrary 64-bit addresses, out of reach of 32-bit displacements.
-            return LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocDefault, LLVMCodeModelLarge)
+        let triple = LLVMGetDefaultTargetTriple()!
+        defer { LLVMDisposeMessage(triple) }
+        var target: LLVMTargetRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMGetTargetFromTriple(triple, &target, &message) == 0, let target else {
+            defer { LLVMDisposeMessage(message) }
+            throw LLVMFailure(context: "looking up the host target", message: message.map { String(cString: $0) } ?? "unknown")
         }
-        targetMachine = try makeTargetMachine()
+        let cpu = LLVMGetHostCPUName()!, features = LLVMGetHostCPUFeatures()!
+        defer { LLVMDisposeMessage(cpu); LLVMDisposeMessage(features) }
+        return LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocDefault, LLVMCodeModelLarge)
+    }
+}
+
+/// Turns optimized modules into relocatable object code at one codegen level.
+/// One per thread: a target machine is not shared between concurrent compilations.
+public final class CodeGenerator: @unchecked Sendable {
+    public let targetMachine: LLVMTargetMachineRef
+
+    public init(optimizationLevel: Int) throws(LLVMFailure) {
+        targetMachine = try HostTarget.makeTargetMachine(optimizationLevel: optimizationLevel)
+    }
+
+    deinit { LLVMDisposeTargetMachine(targetMachine) }
+
+    public func object(for module: IRModule) throws(LLVMFailure) -> ObjectCode {
+        try emit(module, as: LLVMObjectFile)
+    }
+
+    /// The host assembly LLVM generates for `module`.
+    public func assembly(for module: IRModule) throws(LLVMFailure) -> String {
+        let code = try emit(module, as: LLVMAssemblyFile)
+        return String(decoding: code.bytes, as: UTF8.self)
+    }
+
+    private func emit(_ module: IRModule, as kind: LLVMCodeGenFileType) throws(LLVMFailure) -> ObjectCode {
+        var message: UnsafeMutablePointer<CChar>?
+        var buffer: LLVMMemoryBufferRef?
+        guard LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module.ref, kind, &message, &buffer) == 0, let buffer else {
+            defer { LLVMDisposeMessage(message) }
+            throw LLVMFailure(context: "generating code", message: message.map { String(cString: $0) } ?? "unknown")
+        }
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        let start = UnsafeRawPointer(LLVMGetBufferStart(buffer)!)
+        return ObjectCode(bytes: [UInt8](UnsafeRawBufferPointer(start: start, count: LLVMGetBufferSize(buffer))))
+    }
+}
+
+/// A relocatable object file in memory (also what the disk cache stores).
+public struct ObjectCode: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// The process's one ORC LLJIT: host helpers as absolute symbols, an object per region.
+/// ORC links concurrently added objects safely, so the tier-up thread adds its own.
+public final class JIT: @unchecked Sendable {
+    private let jit: LLVMOrcLLJITRef
+
+    public init() throws(LLVMFailure) {
         let builder = LLVMOrcCreateLLJITBuilder()!
-        LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(try makeTargetMachine()))
+        LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(
+            try HostTarget.makeTargetMachine(optimizationLevel: 0)))
         var jit: LLVMOrcLLJITRef?
         try LLVMFailure.check(LLVMOrcCreateLLJIT(&jit, builder), "creating the JIT")
         self.jit = jit!
+        // Lookups report their own errors; don't let ORC print to the guest's stderr as well.
         LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit), { _, error in
             LLVMConsumeError(error)
         }, nil)
     }
 
-    deinit {
-        LLVMOrcDisposeLLJIT(jit)
-        LLVMDisposeTargetMachine(targetMachine)
-    }
+    deinit { LLVMOrcDisposeLLJIT(jit) }
 
-    /// Makes `symbols` (name to host address) visible to every module as callable, exported symbols.
+    /// Makes `symbols` (name to host address) visible to every object as callable, exported symbols.
     public func defineAbsolute(_ symbols: [String: UInt64]) throws(LLVMFailure) {
         var pairs = symbols.map { name, address in
             LLVMOrcCSymbolMapPair(
@@ -60,15 +100,16 @@ public final class JIT: @unchecked Sendable {
         try LLVMFailure.check(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(jit), unit), "defining runtime symbols")
     }
 
-    /// Hands `module` (already optimized) to the JIT, which compiles it on first lookup.
-    public func add(_ module: IRModule) throws(LLVMFailure) {
-        let safeModule = LLVMOrcCreateNewThreadSafeModule(module.release(), module.threadSafeContext)!
-        try LLVMFailure.check(LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), safeModule), "adding a module to the JIT")
-    }
-
-    public func lookup(_ name: String) throws(LLVMFailure) -> UInt64 {
+    /// Links `object` and returns the address of `symbol` in it.
+    public func load(_ object: ObjectCode, symbol: String) throws(LLVMFailure) -> UInt64 {
+        let buffer = object.bytes.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) {
+                LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress, $0.count, symbol)!
+            }
+        }
+        try LLVMFailure.check(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), buffer), "adding the object for \(symbol)")
         var address: LLVMOrcExecutorAddress = 0
-        try LLVMFailure.check(LLVMOrcLLJITLookup(jit, &address, name), "looking up \(name)")
+        try LLVMFailure.check(LLVMOrcLLJITLookup(jit, &address, symbol), "looking up \(symbol)")
         return address
     }
 }

@@ -23,7 +23,10 @@ public struct DiscoveredPage: Sendable {
 
     /// Follows fall-through and direct branches from `entries` within the page.
     /// `fetch` returns the 16-bit parcel at an address, or nil if it is not executable.
-    public static func discover(page: UInt64, entries: [UInt64], fetch: (UInt64) -> UInt16?) -> DiscoveredPage {
+    /// With `loopHeadersAreEntries`, targets of backward branches get map slots too, so a
+    /// loop running in one version of the code can continue in a recompiled one.
+    public static func discover(page: UInt64, entries: [UInt64], loopHeadersAreEntries: Bool = false,
+                                fetch: (UInt64) -> UInt16?) -> DiscoveredPage {
         var instructions: [UInt64: FetchedInstruction] = [:]
         var allEntries = Set(entries)
         var leaders = Set(entries)
@@ -45,10 +48,12 @@ public struct DiscoveredPage: Sendable {
             case .branch:
                 leaders.formUnion([target, next])
                 worklist += [target, next]
+                if loopHeadersAreEntries, target <= pc { allEntries.insert(target) }
             case .jump, .indirect:
                 if instruction.opcode == .jal, inPage(target) {
                     leaders.insert(target)
                     worklist.append(target)
+                    if loopHeadersAreEntries, target <= pc { allEntries.insert(target) }
                 }
                 // A call returns through the map to the next instruction, so it must be an entry.
                 if instruction.rd != 0, inPage(next) {

@@ -15,9 +15,20 @@ public enum RuntimeSymbols {
     public static let syscall = "pagelift_syscall"
     /// `i64 read_counter(ptr cpu, i32 csr)`: cycle, time, instret.
     public static let readCounter = "pagelift_read_counter"
+    /// Absolute symbol at the array of per-region execution counters (tier 0 only).
+    public static let regionCounters = "pagelift_region_counters"
+    /// `void region_hot(ptr cpu, i64 region)`: a region's counter reached the threshold.
+    public static let regionHot = "pagelift_region_hot"
 
     /// The function translating the code of a page reachable from `entry`.
     public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
+}
+
+/// Execution counting for tier-up: the region's counter slot and when it is hot.
+public struct RegionProfile: Sendable {
+    public var region: Int
+    public var threshold: UInt64
+    public init(region: Int, threshold: UInt64) { self.region = region; self.threshold = threshold }
 }
 
 /// Lifts one discovered guest page into one LLVM function of the shared page signature
@@ -25,16 +36,19 @@ public enum RuntimeSymbols {
 /// one shared exit that stores the registers back and tail-calls the next page through the map.
 public struct PageLifter {
     public var describe: (UInt64) -> String
+    /// When set, the code counts its entries and loop iterations (the cheap tier's job).
+    public var profile: RegionProfile?
 
-    public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }) {
+    public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil) {
         self.describe = describe
+        self.profile = profile
     }
 
     /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
     @discardableResult
     public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
         let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
-        let function = FunctionLifter(page: page, module: module, name: name, describe: describe)
+        let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile)
         function.emit()
         return name
     }
@@ -48,6 +62,7 @@ final class FunctionLifter {
     let cpu: LLVMValueRef
     let entryPC: LLVMValueRef
     let describe: (UInt64) -> String
+    let profile: RegionProfile?
     let module: LLVMModuleRef
     let context: LLVMContextRef
 
@@ -63,9 +78,10 @@ final class FunctionLifter {
     /// The guest pc of the instruction being lifted.
     var pc: UInt64 = 0
 
-    init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String) {
+    init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?) {
         self.page = page
         self.describe = describe
+        self.profile = profile
         self.module = module.ref
         self.context = module.context
         types = IRTypes(module.context)
@@ -121,6 +137,7 @@ final class FunctionLifter {
         // The fault handler names the code a guest fault happened in by this pc; only the
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
+        _ = countExecution()
         let entries = page.entries.filter { blocks[$0] != nil }
         let dispatch = LLVMBuildSwitch(builder.ref, entryPC, dispatchDefault, UInt32(entries.count))
         for entryAddress in entries {
@@ -248,11 +265,54 @@ final class FunctionLifter {
     func jump(to target: LLVMValueRef) {
         if LLVMIsAConstantInt(target) != nil {
             let address = LLVMConstIntGetZExtValue(target)
-            if let block = blocks[address] {
-                builder.br(block)
+            if blocks[address] != nil {
+                builder.br(branchTarget(address))
                 return
             }
         }
+        jumpThroughMap(to: target)
+    }
+
+    /// The block a branch to in-page `address` goes to. In profiled code a backward branch
+    /// (a loop) counts an iteration first and, once the region is hot, continues through the
+    /// map so that recompiled code takes over the running loop.
+    func branchTarget(_ address: UInt64) -> LLVMBasicBlockRef {
+        let block = blocks[address]!
+        guard profile != nil, address <= pc else { return block }
+        let current = builder.currentBlock
+        let counting = newBlock("loop_count")
+        builder.position(at: counting)
+        let hot = countExecution()
+        let viaMap = newBlock("loop_via_map")
+        builder.condBr(hot, viaMap, block)
+        builder.position(at: viaMap)
+        jumpThroughMap(to: builder.constant(address))
+        builder.position(at: current)
+        return counting
+    }
+
+    /// Increments the region's counter, tells the runtime once when it reaches the threshold,
+    /// and returns whether it has (an i1). Only in profiled code.
+    private func countExecution() -> LLVMValueRef {
+        guard let profile else { return builder.constant(UInt64(0), types.i1) }
+        let slot = builder.gep(regionCounters, byteOffset: profile.region * 8)
+        let count = builder.add(builder.load(types.i64, slot, "count", align: 8), builder.constant(Int64(1)))
+        builder.store(count, slot, align: 8)
+        let reached = builder.icmp(LLVMIntEQ, count, builder.constant(profile.threshold))
+        let notify = newBlock("became_hot"), after = newBlock("counted")
+        builder.condBr(reached, notify, after)
+        builder.position(at: notify)
+        let (type, function) = helper(RuntimeSymbols.regionHot, returns: types.void, [types.ptr, types.i64])
+        builder.call(type, function, [cpu, builder.constant(Int64(profile.region))])
+        builder.br(after)
+        builder.position(at: after)
+        return builder.icmp(LLVMIntUGE, count, builder.constant(profile.threshold), "hot")
+    }
+
+    lazy var regionCounters: LLVMValueRef = externalGlobal(RuntimeSymbols.regionCounters)
+
+    /// Leaves through the shared exit even when `target` is a block of this page.
+    private func jumpThroughMap(to target: LLVMValueRef) {
         var incoming: [LLVMValueRef?] = [target]
         var from: [LLVMBasicBlockRef?] = [builder.currentBlock]
         LLVMAddIncoming(exitTarget, &incoming, &from, 1)

@@ -36,6 +36,13 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("dump-ir"), help: "Write every compiled region's IR, as lifted and as optimized, to this directory.")
     var dumpIR: String?
     @Flag(help: "Print translation and execution statistics to stderr at exit.") var stats = false
+    @Option(name: .customLong("stats-json"), help: "Write the statistics as JSON to this file at exit.") var statsJSON: String?
+    @Flag(name: .customLong("no-tiering"), help: "Compile every region at the chosen level at once, instead of cheaply first and again when hot.")
+    var noTiering = false
+    @Option(name: .customLong("tier-threshold"), help: "Executions after which a region is recompiled optimized (default: Configs/tiers.conf).")
+    var tierThreshold: UInt64?
+    @Flag(name: .customLong("sync-tier-up"), help: "Recompile hot regions on the guest's thread (deterministic; for testing).")
+    var synchronousTierUp = false
     @Argument(help: "The RISC-V program.") var program: String
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
 
@@ -53,6 +60,13 @@ struct Run: ParsableCommand {
         options.optimizationLevel = level.rawValue
         options.pipeline = pipeline.map { PassPipeline(text: $0) }
         options.strace = strace
+        options.tiering = !noTiering
+        options.synchronousTierUp = synchronousTierUp
+        do { options.tiers = try TierConfiguration.load(executablePath: absolutePath(CommandLine.arguments[0])) } catch { fail("\(error)") }
+        if let tierThreshold {
+            guard tierThreshold > 0 else { fail("--tier-threshold must be positive") }
+            options.tiers.hotThreshold = tierThreshold
+        }
         if let dumpIR {
             do { try createDirectory(dumpIR) } catch { fail("--dump-ir \(dumpIR): \(error)") }
             options.dumpIRDirectory = dumpIR
@@ -65,23 +79,39 @@ struct Run: ParsableCommand {
 
         let ending = engine.run()
         if stats { printStatistics(engine.statistics) }
+        if let statsJSON { writeStatisticsJSON(engine.statistics, to: statsJSON) }
         switch ending {
-        case .exited(let status): Glibc.exit(status & 0xff)
+        // _exit: the tier-up thread may be inside LLVM, whose static destructors exit() would run.
+        case .exited(let status): _exit(status & 0xff)
         case .killed(let signal, let reason): FaultHandler.die(signal: signal, message: reason)
         }
     }
 
     private func printStatistics(_ s: EngineStatistics) {
+        func tier(_ name: String, _ t: TierStatistics) -> String {
+            "\(name): \(t.regions) regions, \(t.guestInstructions) guest instructions, \(t.codeBytes) bytes of object code; "
+                + "lift \(milliseconds(t.liftSeconds)), optimize \(milliseconds(t.optimizeSeconds)), codegen \(milliseconds(t.codegenSeconds))"
+        }
+        let translation = s.base.totalSeconds + s.optimized.totalSeconds
         let lines = [
-            "regions translated:    \(s.regionsTranslated)",
-            "guest instructions:    \(s.guestInstructionsLifted) lifted",
-            "lift time:             \(milliseconds(s.liftSeconds))",
-            "optimize time:         \(milliseconds(s.optimizeSeconds))",
-            "codegen time:          \(milliseconds(s.compileSeconds))",
-            "map misses:            \(s.mapMisses)",
-            "syscalls:              \(s.syscalls)",
+            tier("tier 0 (first compile)", s.base),
+            tier("tier 1 (hot, optimized)", s.optimized),
+            "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
+            "map misses \(s.mapMisses), syscalls \(s.syscalls)",
         ]
         FileHandleError.write(lines.map { "pagelift: " + $0 }.joined(separator: "\n") + "\n")
+    }
+
+    private func writeStatisticsJSON(_ s: EngineStatistics, to path: String) {
+        func tier(_ t: TierStatistics) -> String {
+            "{\"regions\": \(t.regions), \"guest_instructions\": \(t.guestInstructions), \"code_bytes\": \(t.codeBytes), "
+                + "\"lift_seconds\": \(t.liftSeconds), \"optimize_seconds\": \(t.optimizeSeconds), \"codegen_seconds\": \(t.codegenSeconds)}"
+        }
+        let json = "{\"tier0\": \(tier(s.base)), \"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
+            + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls)}\n"
+        guard let file = fopen(path, "w") else { fail("--stats-json \(path): \(String(cString: strerror(errno)))") }
+        fputs(json, file)
+        fclose(file)
     }
 
     private func milliseconds(_ seconds: Double) -> String {

@@ -52,8 +52,8 @@ struct SplitMix: RandomNumberGenerator {
         let module = IRModule(name: "test")
         PageLifter().lift(page, into: module)
         #expect(module.verify() == nil)
-        let jit = try JIT(optimizationLevel: level)
-        try PassPipeline(level: level).run(on: module, targetMachine: jit.targetMachine)
+        let generator = try CodeGenerator(optimizationLevel: level)
+        try PassPipeline(level: level).run(on: module, targetMachine: generator.targetMachine)
         #expect(module.verify() == nil)
     }
 

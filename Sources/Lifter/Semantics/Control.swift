@@ -33,7 +33,7 @@ extension FunctionLifter {
 
     /// The block for `address`: the page's own, or a new one that leaves for it.
     private func block(continuingAt address: UInt64) -> LLVMBasicBlockRef {
-        if let block = blocks[address] { return block }
+        if blocks[address] != nil { return branchTarget(address) }
         let current = builder.currentBlock
         let leaving = newBlock("to_" + describe(address))
         builder.position(at: leaving)

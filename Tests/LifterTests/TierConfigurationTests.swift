@@ -1,0 +1,19 @@
+import Engine
+import Foundation
+import Testing
+
+@Suite struct TierConfigurationTests {
+    @Test func theBuiltInDefaultsAreTheConfigFile() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Configs/tiers.conf")
+        let parsed = try TierConfiguration(parsing: String(contentsOf: path, encoding: .utf8))
+        #expect(parsed == TierConfiguration())
+    }
+
+    @Test func rejectsUnknownSettingsAndBadValues() {
+        #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "hot_treshold = 5") }
+        #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "hot_threshold = -1") }
+        #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "just words") }
+        #expect((try? TierConfiguration(parsing: "# comment\n hot_threshold = 7 # seven\n"))?.hotThreshold == 7)
+    }
+}
