@@ -4,7 +4,7 @@ enum { PUSH, ADD, SUB, MUL, DUP, SWAP, JNZ, POP, MOD, HALT, LOAD, STORE };
 int main(void) {
     static const int program[] = {
         PUSH, 0, STORE, 0,            // acc = 0
-        PUSH, 30000000, STORE, 1,     // n
+        PUSH, 80000000, STORE, 1,     // n
         LOAD, 0, LOAD, 1, ADD, PUSH, 7, MUL, PUSH, 1000003, MOD, STORE, 0,   // acc = (acc + n) * 7 % 1000003
         LOAD, 1, PUSH, 1, SUB, DUP, STORE, 1, JNZ, 8,
         LOAD, 0, HALT};

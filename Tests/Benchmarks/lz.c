@@ -41,7 +41,7 @@ int main(void) {
     const char *words[] = {"lorem ", "ipsum ", "dolor ", "sit ", "amet ", "pagelift ", "riscv ", "llvm "};
     unsigned state = 9;
     long total = 0;
-    for (int round = 0; round < 12; round++) {
+    for (int round = 0; round < 160; round++) {
         for (int i = 0; i < N;) { state = state * 1103515245 + 12345 + round; const char *w = words[(state >> 16) % 8]; while (*w && i < N) text[i++] = *w++; }
         int size = compress(text, N, packed);
         int restored = decompress(packed, size, back);

@@ -5,7 +5,7 @@ enum { N = 320 };
 int main(void) {
     double *a = malloc(N * N * sizeof(double)), *b = malloc(N * N * sizeof(double)), *c = calloc(N * N, sizeof(double));
     for (int i = 0; i < N * N; i++) { a[i] = (i % 17) * 0.25 - 1.5; b[i] = (i % 23) * 0.125 + 0.5; }
-    for (int round = 0; round < 4; round++)
+    for (int round = 0; round < 200; round++)
         for (int i = 0; i < N; i++)
             for (int k = 0; k < N; k++) {
                 double aik = a[i * N + k];

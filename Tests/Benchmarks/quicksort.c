@@ -17,7 +17,7 @@ int main(void) {
     enum { N = 1000000 };
     int *a = malloc(N * sizeof *a);
     unsigned long long checksum = 0, state = 1;
-    for (int round = 0; round < 8; round++) {
+    for (int round = 0; round < 12; round++) {
         for (int i = 0; i < N; i++) { state = state * 6364136223846793005ULL + 1442695040888963407ULL; a[i] = (int)(state >> 33); }
         sort(a, 0, N - 1);
         for (int i = 0; i < N; i += 997) checksum = checksum * 31 + a[i];

@@ -29,7 +29,7 @@ int main(void) {
     static uint8_t data[1 << 16];
     for (unsigned i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 131 + 7);
     uint32_t h[8] = {0x6a09e667,0xbb67ae85,0x3c6ef372,0xa54ff53a,0x510e527f,0x9b05688c,0x1f83d9ab,0x5be0cd19};
-    for (int round = 0; round < 300; round++) {
+    for (int round = 0; round < 6000; round++) {
         for (unsigned off = 0; off < sizeof data; off += 64) block(h, data + off);
         data[round] ^= (uint8_t)h[0];
     }

@@ -18,7 +18,7 @@ int main(void) {
     text[N] = 0;
     const char *patterns[] = {"acgtacgt", "gattaca", "ttttt", "cagtcagtca", "aaaccc", "gcgcgcgc"};
     long total = 0;
-    for (int round = 0; round < 12; round++)
+    for (int round = 0; round < 40; round++)
         for (int p = 0; p < 6; p++) total += horspool(text, N, patterns[p], (long)strlen(patterns[p]));
     long naive = 0;
     for (long i = 0; i + 5 <= N; i++) { int k = 0; while (k < 5 && text[i + k] == "ttttt"[k]) k++; naive += k == 5; }
