@@ -29,6 +29,6 @@ let package = Package(
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "LifterTests", dependencies: ["Lifter", "Engine", "RISCV", "Guest"], swiftSettings: llvmInclude),
-        .testTarget(name: "ProgramTests", dependencies: ["pagelift"], exclude: ["Programs"]),
+        .testTarget(name: "ProgramTests", dependencies: ["pagelift", "RISCV"], exclude: ["Programs"]),
     ]
 )

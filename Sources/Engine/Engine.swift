@@ -117,6 +117,7 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.resolve: unsafeBitCast(resolveHelper, to: UInt64.self),
             RuntimeSymbols.syscall: unsafeBitCast(syscallHelper, to: UInt64.self),
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
+            RuntimeSymbols.roundedOperation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
         ])
         cpu.pc = program.entry
         cpu[x: 2] = program.stackPointer

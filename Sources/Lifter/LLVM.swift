@@ -158,3 +158,7 @@ struct Builder {
     func position(at block: LLVMBasicBlockRef) { LLVMPositionBuilderAtEnd(ref, block) }
     var currentBlock: LLVMBasicBlockRef { LLVMGetInsertBlock(ref) }
 }
+
+extension LLVMValueRef {
+    func isInteger64(_ types: IRTypes) -> Bool { LLVMTypeOf(self) == types.i64 }
+}

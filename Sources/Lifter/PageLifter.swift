@@ -15,6 +15,9 @@ public enum RuntimeSymbols {
     public static let syscall = "pagelift_syscall"
     /// `i64 read_counter(ptr cpu, i32 csr)`: cycle, time, instret.
     public static let readCounter = "pagelift_read_counter"
+    /// `i64 rounded(i32 operation, i32 double, i32 mode, i64 a, i64 b, i64 c)`: an FP
+    /// operation in a rounding mode other than round-to-nearest-even (`RoundedOperation`).
+    public static let roundedOperation = "pagelift_rounded_operation"
     /// Absolute symbol at the array of per-region execution counters (tier 0 only).
     public static let regionCounters = "pagelift_region_counters"
     /// `void region_hot(ptr cpu, i64 region)`: a region's counter reached the threshold.

@@ -35,7 +35,7 @@ extension Instruction {
             case .atomicAddress: parts.append("(\(integerRegisterNames[rs1]))")
             case .csr: parts.append(csrNames[imm] ?? "0x" + String(imm, radix: 16))
             case .zimm: parts.append(String(rs1))
-            case .roundingMode: if funct3 != 7 { parts.append(roundingModeNames[funct3]) }
+            case .roundingMode: if funct3 != 7 && !opcode.isExactConversion { parts.append(roundingModeNames[funct3]) }
             case .fenceSets:
                 func set(_ bits: Int64) -> String {
                     let letters = zip("iorw", [8, 4, 2, 1]).filter { bits & Int64($0.1) != 0 }.map { String($0.0) }
@@ -55,6 +55,9 @@ extension Instruction {
 }
 
 extension Opcode {
+    /// Conversions that never round: their rm field is encoded but has no effect, and assemblers omit it.
+    public var isExactConversion: Bool { [.fcvt_d_w, .fcvt_d_wu, .fcvt_d_s].contains(self) }
+
     public var isAtomic: Bool { rawValue.hasPrefix("lr.") || rawValue.hasPrefix("sc.") || rawValue.hasPrefix("amo") }
 }
 

@@ -222,3 +222,8 @@ extension Decoder {
         return nil
     }
 }
+
+extension Opcode {
+    /// The operands of this instruction in assembly order (also what the test generator writes).
+    public var operands: [Operand] { operandsByOpcode[self] ?? [] }
+}

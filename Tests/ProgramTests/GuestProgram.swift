@@ -72,7 +72,8 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// One finished process: its output and how it ended.
 struct Execution: Equatable {
-    var standardOutput: String
+    var output: [UInt8]
+    var standardOutput: String { String(decoding: output, as: UTF8.self) }
     var standardError: String
     /// Exit status, or 128 + signal for a process killed by a signal (as a shell reports it).
     var status: Int32
@@ -101,7 +102,7 @@ struct Execution: Equatable {
             Thread.sleep(forTimeInterval: 0.01)
         }
         let signaled = process.terminationReason == .uncaughtSignal
-        return Execution(standardOutput: try String(contentsOf: outputFile, encoding: .utf8),
+        return Execution(output: [UInt8](try Data(contentsOf: outputFile)),
                          standardError: try String(contentsOf: errorFile, encoding: .utf8),
                          status: signaled ? 128 + process.terminationStatus : process.terminationStatus,
                          killedBySignal: signaled)

@@ -66,7 +66,55 @@ let floatForms: [Opcode: FloatForm] = [
     .fmv_w_x: .moveFromInteger(.single), .fmv_d_x: .moveFromInteger(.double),
 ]
 
+/// Operations the runtime performs when the rounding mode is not round-to-nearest-even.
+public enum RoundedOperation: UInt32, Sendable {
+    case add, subtract, multiply, divide, squareRoot, fusedMultiplyAdd
+    case fromInt32, fromUInt32, fromInt64, fromUInt64, narrow
+}
+
 extension FunctionLifter {
+    /// Emits an operation that rounds: `native` (LLVM's instruction, which rounds to nearest
+    /// even) when the mode is RNE, the runtime helper for any other static mode, and for the
+    /// dynamic mode a check of frm that takes the native path when frm is RNE.
+    /// Operands are raw bits (integers for conversions); the result is a value of `precision`.
+    func rounded(_ operation: RoundedOperation, _ precision: Precision, mode: Int, operands: [LLVMValueRef],
+                 native: () -> LLVMValueRef) -> LLVMValueRef {
+        func viaRuntime(_ mode: LLVMValueRef) -> LLVMValueRef {
+            var arguments = operands.map { $0.isInteger64(types) ? $0 : builder.zext($0, types.i64) }
+            while arguments.count < 3 { arguments.append(builder.constant(Int64(0))) }
+            let (type, function) = helper(RuntimeSymbols.roundedOperation, returns: types.i64,
+                                          [types.i32, types.i32, types.i32, types.i64, types.i64, types.i64])
+            let bits = builder.call(type, function, [builder.constant(Int64(operation.rawValue), types.i32),
+                                                     builder.constant(precision == .double ? Int64(1) : 0, types.i32), mode] + arguments)
+            let narrowed = precision == .double ? bits : builder.trunc(bits, types.i32)
+            return builder.bitcast(narrowed, floatType(precision))
+        }
+        switch mode {
+        case 0: return native()
+        case 1...4: return viaRuntime(builder.constant(Int64(mode), types.i32))
+        default:
+            let frm = builder.and(builder.lshr(builder.load(types.i32, cpuField(CPULayout.fcsr), align: 4),
+                                               builder.constant(Int64(5), types.i32)), builder.constant(Int64(7), types.i32), "frm")
+            let nearest = builder.icmp(LLVMIntEQ, frm, builder.constant(Int64(0), types.i32))
+            let fast = newBlock("round_nearest"), slow = newBlock("round_other"), done = newBlock("rounded")
+            builder.condBr(nearest, fast, slow)
+            builder.position(at: fast)
+            let fastValue = native()
+            let fastEnd = builder.currentBlock
+            builder.br(done)
+            builder.position(at: slow)
+            let slowValue = viaRuntime(frm)
+            let slowEnd = builder.currentBlock
+            builder.br(done)
+            builder.position(at: done)
+            let phi = LLVMBuildPhi(builder.ref, floatType(precision), "")!
+            var values: [LLVMValueRef?] = [fastValue, slowValue]
+            var blocks: [LLVMBasicBlockRef?] = [fastEnd, slowEnd]
+            LLVMAddIncoming(phi, &values, &blocks, 2)
+            return phi
+        }
+    }
+
     func floatType(_ precision: Precision) -> LLVMTypeRef { precision == .single ? types.float : types.double }
     func bitsType(_ precision: Precision) -> LLVMTypeRef { types.integer(bits: precision.bits) }
 
@@ -94,6 +142,9 @@ extension FunctionLifter {
         writeFloatBits(index, builder.bitcast(value, bitsType(precision)), precision)
     }
 
+    /// A float's raw bits as an integer of its width.
+    func bits(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef { builder.bitcast(value, bitsType(precision)) }
+
     func isNaN(_ value: LLVMValueRef) -> LLVMValueRef { builder.fcmp(LLVMRealUNO, value, value) }
 
     func canonical(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef {
@@ -105,15 +156,26 @@ extension FunctionLifter {
         let rd = instruction.rd, rs1 = instruction.rs1, rs2 = instruction.rs2
         switch form {
         case .arithmetic(let opcode, let p):
-            let result = LLVMBuildBinOp(builder.ref, opcode, readFloat(rs1, p), readFloat(rs2, p), "")!
+            let a = readFloat(rs1, p), b = readFloat(rs2, p)
+            let operation: RoundedOperation = [LLVMFAdd: .add, LLVMFSub: .subtract, LLVMFMul: .multiply][opcode] ?? .divide
+            let result = rounded(operation, p, mode: instruction.roundingMode, operands: [bits(a, p), bits(b, p)]) {
+                LLVMBuildBinOp(builder.ref, opcode, a, b, "")!
+            }
             writeFloat(rd, canonical(result, p), p)
         case .squareRoot(let p):
-            writeFloat(rd, canonical(builder.intrinsic("llvm.sqrt", [floatType(p)], [readFloat(rs1, p)]), p), p)
+            let a = readFloat(rs1, p)
+            let result = rounded(.squareRoot, p, mode: instruction.roundingMode, operands: [bits(a, p)]) {
+                builder.intrinsic("llvm.sqrt", [floatType(p)], [a])
+            }
+            writeFloat(rd, canonical(result, p), p)
         case .fused(let negateProduct, let negateAddend, let p):
             var a = readFloat(rs1, p), c = readFloat(instruction.rs3, p)
+            let b = readFloat(rs2, p)
             if negateProduct { a = LLVMBuildFNeg(builder.ref, a, "") }
             if negateAddend { c = LLVMBuildFNeg(builder.ref, c, "") }
-            let result = builder.intrinsic("llvm.fma", [floatType(p)], [a, readFloat(rs2, p), c])
+            let result = rounded(.fusedMultiplyAdd, p, mode: instruction.roundingMode, operands: [bits(a, p), bits(b, p), bits(c, p)]) {
+                builder.intrinsic("llvm.fma", [floatType(p)], [a, b, c])
+            }
             writeFloat(rd, canonical(result, p), p)
         case .signInjection(let source, let p):
             let a = readFloatBits(rs1, p), b = readFloatBits(rs2, p)
@@ -134,14 +196,22 @@ extension FunctionLifter {
             writeX(rd, classify(readFloatBits(rs1, p), p))
         case .toInteger(let p, let bits, let signed):
             writeX(rd, toInteger(readFloat(rs1, p), p, bits: bits, signed: signed, roundingMode: instruction.roundingMode))
-        case .fromInteger(let p, let bits, let signed):
-            var source = readX(rs1)
-            if bits == 32 { source = builder.trunc(source, types.i32) }
-            let value = signed ? LLVMBuildSIToFP(builder.ref, source, floatType(p), "")! : LLVMBuildUIToFP(builder.ref, source, floatType(p), "")!
+        case .fromInteger(let p, let width, let signed):
+            let register = readX(rs1)
+            let source = width == 32 ? builder.trunc(register, types.i32) : register
+            let operation: RoundedOperation = width == 32 ? (signed ? .fromInt32 : .fromUInt32) : (signed ? .fromInt64 : .fromUInt64)
+            // int32 to double is exact: no rounding mode can change it.
+            let mode = p == .double && width == 32 ? 0 : instruction.roundingMode
+            let value = rounded(operation, p, mode: mode, operands: [register]) {
+                signed ? LLVMBuildSIToFP(builder.ref, source, floatType(p), "")! : LLVMBuildUIToFP(builder.ref, source, floatType(p), "")!
+            }
             writeFloat(rd, value, p)
         case .convert(let from, let to):
             let value = readFloat(rs1, from)
-            let converted = to == .single ? LLVMBuildFPTrunc(builder.ref, value, types.float, "")! : LLVMBuildFPExt(builder.ref, value, types.double, "")!
+            let converted = to == .double ? LLVMBuildFPExt(builder.ref, value, types.double, "")!
+                : rounded(.narrow, .single, mode: instruction.roundingMode, operands: [bits(value, from)]) {
+                    LLVMBuildFPTrunc(builder.ref, value, types.float, "")!
+                }
             writeFloat(rd, canonical(converted, to), to)
         case .moveToInteger(let p):
             let raw = readFBits(rs1)

@@ -1,0 +1,75 @@
+import Foundation
+import RISCV
+import Testing
+
+/// Random instruction sequences (see `SequenceGenerator`), each program run under qemu-riscv64
+/// and under pagelift at -O0 and at -O2 without tiering (so LLVM optimizes code whose inputs
+/// are all constants). The full register file after every sequence must match.
+/// PAGELIFT_GENERATED_PROGRAMS raises the number of programs (of 200 sequences each).
+@Suite struct RandomSequenceTests {
+    static let sequencesPerProgram = 200
+    static let programCount = Int(ProcessInfo.processInfo.environment["PAGELIFT_GENERATED_PROGRAMS"] ?? "") ?? 10
+    static let observeFlags = ProcessInfo.processInfo.environment["PAGELIFT_EXACT_FFLAGS"] == "1"
+
+    struct Program: Sendable, CustomTestStringConvertible {
+        let seed: UInt64
+        var testDescription: String { "seed \(seed)" }
+    }
+
+    static var programs: [Program] { (0..<UInt64(programCount)).map { Program(seed: 1000 + $0) } }
+
+    @Test(arguments: programs, [["-O0"], ["-O2", "--no-tiering"]])
+    func registersMatchQemu(program: Program, mode: [String]) throws {
+        var generator = SequenceGenerator(seed: program.seed, observeFlags: Self.observeFlags)
+        var label = 0
+        let sequences = (0..<Self.sequencesPerProgram).map { _ in generator.sequence(length: 12, label: &label) }
+        let binary = try assemble(SequenceGenerator.program(sequences), name: "seq-\(program.seed)")
+        let expected = try Execution.run([Tools.qemu, binary.path])
+        let actual = try Execution.run([Tools.pagelift] + mode + [binary.path])
+        try #require(expected.status == 0, "qemu failed: \(expected.standardError)")
+        #expect(actual.status == 0, "pagelift failed: \(actual.standardError)")
+        try #require(expected.output.count == Self.sequencesPerProgram * SequenceGenerator.dumpSize)
+        var reported = 0
+        for (index, sequence) in sequences.enumerated() {
+            let range = index * SequenceGenerator.dumpSize..<(index + 1) * SequenceGenerator.dumpSize
+            guard actual.output.count >= range.upperBound else {
+                Issue.record("output ends before sequence \(index)")
+                break
+            }
+            let differences = Self.differences(Array(expected.output[range]), Array(actual.output[range]), flags: Self.observeFlags)
+            if !differences.isEmpty && reported < 20 {
+                reported += 1
+                Issue.record("""
+                    sequence \(index) of seed \(program.seed) differs (\(mode.joined(separator: " "))):
+                    \(differences.joined(separator: "\n"))
+                    body:
+                    \(sequence.body.joined(separator: "\n"))
+                    """)
+            }
+        }
+    }
+
+    /// "a0: qemu 0x.. pagelift 0x.." lines for each register that differs; fcsr's flag bits only with `flags`.
+    static func differences(_ expected: [UInt8], _ actual: [UInt8], flags: Bool) -> [String] {
+        func word(_ bytes: [UInt8], _ index: Int) -> UInt64 {
+            (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[index * 8 + $1]) << UInt64(8 * $1) }
+        }
+        let names = integerRegisterNames.dropFirst() + floatRegisterNames + ["fcsr"]
+        return names.enumerated().compactMap { index, name in
+            let mask: UInt64 = name == "fcsr" && !flags ? ~0x1f : ~0
+            let (a, b) = (word(expected, index) & mask, word(actual, index) & mask)
+            return a == b ? nil : "\(name): qemu 0x\(String(a, radix: 16)) pagelift 0x\(String(b, radix: 16))"
+        }
+    }
+
+    func assemble(_ text: String, name: String) throws -> URL {
+        let directory = GuestProgram.packageRoot.appendingPathComponent(".build/generated")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let source = directory.appendingPathComponent("\(name).S"), binary = directory.appendingPathComponent(name)
+        try text.write(to: source, atomically: true, encoding: .utf8)
+        let result = try Execution.run(["/usr/bin/env", "riscv64-linux-gnu-gcc", "-nostdlib", "-static", "-march=rv64gc",
+                                        "-o", binary.path, source.path])
+        guard result.status == 0 else { throw HarnessError("assembling \(name) failed:\n\(result.standardError.prefix(3000))") }
+        return binary
+    }
+}
