@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CLLVM", "RISCV", "ELF", "Guest", "Lifter"], swiftSettings: llvmInclude),
         .executableTarget(
             name: "pagelift",
-            dependencies: ["Engine", "Guest", "ELF", "RISCV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "Guest", "ELF", "RISCV", "Lifter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmInclude),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),

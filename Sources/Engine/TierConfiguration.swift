@@ -11,29 +11,35 @@ public struct TierConfiguration: Sendable, Equatable {
 
     /// Parses `key = value` lines; `#` starts a comment.
     public init(parsing text: String) throws {
-        for rawLine in text.split(separator: "\n") {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            guard !line.allSatisfy({ $0 == " " || $0 == "\t" }) else { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
-            guard parts.count == 2 else { throw ConfigurationError("expected 'key = value', got '\(rawLine)'") }
-            switch parts[0] {
+        for (key, value) in try ConfigFile.settings(text) {
+            switch key {
             case "hot_threshold":
-                guard let value = UInt64(parts[1]), value > 0 else { throw ConfigurationError("hot_threshold must be a positive integer") }
-                hotThreshold = value
-            default: throw ConfigurationError("unknown setting '\(parts[0])'")
+                guard let number = UInt64(value), number > 0 else { throw ConfigurationError("hot_threshold must be a positive integer") }
+                hotThreshold = number
+            default: throw ConfigurationError("unknown setting '\(key)'")
             }
         }
     }
 
     /// `$PAGELIFT_CONFIG`, else `Configs/tiers.conf` above the executable (a source checkout), else the defaults.
     public static func load(executablePath: String) throws -> TierConfiguration {
-        var candidates: [String] = []
-        if let path = getenv("PAGELIFT_CONFIG") { candidates.append(String(cString: path)) }
+        guard let (path, text) = ConfigFile.read("tiers.conf", executablePath: executablePath,
+                                                 override: getenv("PAGELIFT_CONFIG").map { String(cString: $0) }) else {
+            return TierConfiguration()
+        }
+        do { return try TierConfiguration(parsing: text) } catch { throw ConfigurationError("\(path): \(error)") }
+    }
+}
+
+/// Files in the `Configs` folder of the source tree the executable was built in.
+public enum ConfigFile {
+    public static func read(_ name: String, executablePath: String, override: String? = nil) -> (path: String, text: String)? {
+        var candidates: [String] = override.map { [$0] } ?? []
         var directory = executablePath
         for _ in 0..<5 {
             directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
             if directory.isEmpty { break }
-            candidates.append(directory + "/Configs/tiers.conf")
+            candidates.append(directory + "/Configs/" + name)
         }
         for path in candidates {
             guard let file = fopen(path, "r") else { continue }
@@ -41,10 +47,22 @@ public struct TierConfiguration: Sendable, Equatable {
             var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while case let count = fread(&buffer, 1, buffer.count, file), count > 0 { bytes += buffer[..<count] }
-            let text = String(decoding: bytes, as: UTF8.self)
-            do { return try TierConfiguration(parsing: text) } catch { throw ConfigurationError("\(path): \(error)") }
+            return (path, String(decoding: bytes, as: UTF8.self))
         }
-        return TierConfiguration()
+        return nil
+    }
+
+    /// `key = value` lines; `#` starts a comment.
+    public static func settings(_ text: String) throws -> [(key: String, value: String)] {
+        var result: [(String, String)] = []
+        for rawLine in text.split(separator: "\n") {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            guard !line.allSatisfy({ $0 == " " || $0 == "\t" }) else { continue }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
+            guard parts.count == 2 else { throw ConfigurationError("expected 'key = value', got '\(rawLine)'") }
+            result.append((parts[0], parts[1]))
+        }
+        return result
     }
 }
 

@@ -177,7 +177,10 @@ final class FunctionLifter {
                 stop(.illegalInstruction, pc: builder.constant(address), detail: builder.constant(UInt64(bits)))
                 return
             case .instruction(let instruction):
+                let before = LLVMGetLastInstruction(builder.currentBlock)
+                let start = builder.currentBlock
                 let continues = lift(instruction)
+                annotate(from: before, in: start, with: instruction)
                 guard continues else { return }
                 address = address &+ UInt64(instruction.size)
                 if let next = blocks[address] {
@@ -187,6 +190,35 @@ final class FunctionLifter {
             }
         }
     }
+
+    /// Attaches `!pagelift.insn !{!"<pc>: <disassembly>"}` to the IR a guest instruction produced
+    /// (all of it but register-slot traffic, which mem2reg removes), so dumps can show where each
+    /// guest instruction's IR starts, before and after optimization.
+    private func annotate(from before: LLVMValueRef?, in block: LLVMBasicBlockRef, with instruction: Instruction) {
+        let text = "\(String(pc, radix: 16)): \(instruction.text(at: pc))"
+        var string: LLVMMetadataRef? = LLVMMDStringInContext2(context, text, text.utf8.count)
+        let node = LLVMMetadataAsValue(context, LLVMMDNodeInContext2(context, &string, 1))
+        let kind = LLVMGetMDKindIDInContext(context, Self.annotationKind, UInt32(Self.annotationKind.utf8.count))
+        let slots = Set((Array(integerSlots.values) + Array(floatSlots.values)).map { UnsafeRawPointer($0) })
+        func touchesSlot(_ value: LLVMValueRef) -> Bool {
+            let pointer = LLVMIsALoadInst(value) != nil ? LLVMGetOperand(value, 0) : LLVMIsAStoreInst(value) != nil ? LLVMGetOperand(value, 1) : nil
+            return pointer.map { slots.contains(UnsafeRawPointer($0)) } ?? false
+        }
+        // The instructions emitted since `before`, through every block lifting created.
+        var current = before.flatMap { LLVMGetNextInstruction($0) } ?? (before == nil ? LLVMGetFirstInstruction(block) : nil)
+        var currentBlock: LLVMBasicBlockRef? = block
+        while let blockRef = currentBlock {
+            while let value = current {
+                if !touchesSlot(value) { LLVMSetMetadata(value, kind, node) }
+                current = LLVMGetNextInstruction(value)
+            }
+            currentBlock = LLVMGetNextBasicBlock(blockRef)
+            current = currentBlock.flatMap { LLVMGetFirstInstruction($0) }
+            if currentBlock == nil || currentBlock == exitBlock || blocks.values.contains(currentBlock!) { break }
+        }
+    }
+
+    static let annotationKind = "pagelift.insn"
 
     // MARK: - The vocabulary instructions are written in
 

@@ -5,13 +5,14 @@ import ArgumentParser
 import ELF
 import Engine
 import Guest
+import Lifter
 
 @main
 struct PageLift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagelift",
         abstract: "Run Linux RISC-V (RV64GC) programs on x86-64, translated page by page through LLVM.",
-        subcommands: [Run.self],
+        subcommands: [Run.self, Lift.self],
         defaultSubcommand: Run.self)
 }
 
@@ -26,11 +27,30 @@ struct UsageFailure: Error, CustomStringConvertible {
     let description: String
 }
 
+/// -O0..-O3 and --pipeline, shared by the commands that compile.
+struct Optimization: ParsableArguments {
+    @Flag(exclusivity: .chooseLast) var level: OptimizationLevel = .o2
+    @Option(name: .customLong("pipeline"), help: "A new-pass-manager pipeline string, or a name from Configs/pipelines.conf, instead of -O's.")
+    var pipeline: String?
+
+    /// The pipeline to use, validated: a bad one ends the program with LLVM's message and status 2.
+    func validatedPipeline() -> PassPipeline? {
+        guard let pipeline else { return nil }
+        do {
+            let resolved = try PassPipeline.named(pipeline, executablePath: absolutePath(CommandLine.arguments[0]))
+            try resolved.validate()
+            return resolved
+        } catch {
+            FileHandleError.write("pagelift: invalid --pipeline '\(pipeline)': \(error)\n")
+            _exit(2)
+        }
+    }
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a guest program, like qemu-riscv64 PROGRAM ARGS...")
 
-    @Flag(exclusivity: .chooseLast) var level: OptimizationLevel = .o2
-    @Option(name: .customLong("pipeline"), help: "A new-pass-manager pipeline string to use instead of -O's.") var pipeline: String?
+    @OptionGroup var optimization: Optimization
     @Option(name: .customShort("L"), help: "Sysroot for a dynamic program's interpreter and libraries.") var sysroot: String?
     @Flag(help: "Log every guest syscall to stderr.") var strace = false
     @Option(name: .customLong("dump-ir"), help: "Write every compiled region's IR, as lifted and as optimized, to this directory.")
@@ -57,8 +77,8 @@ struct Run: ParsableCommand {
         do { elf = try ELFFile(bytes: bytes) } catch { fail("\(program): \(error)") }
 
         var options = EngineOptions()
-        options.optimizationLevel = level.rawValue
-        options.pipeline = pipeline.map { PassPipeline(text: $0) }
+        options.optimizationLevel = optimization.level.rawValue
+        options.pipeline = optimization.validatedPipeline()
         options.strace = strace
         options.tiering = !noTiering
         options.synchronousTierUp = synchronousTierUp
@@ -116,6 +136,57 @@ struct Run: ParsableCommand {
 
     private func milliseconds(_ seconds: Double) -> String {
         String(Int((seconds * 1000).rounded())) + " ms"
+    }
+}
+
+struct Lift: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the LLVM IR (and host assembly) of the regions holding a guest function, without running it.")
+
+    @OptionGroup var optimization: Optimization
+    @Option(help: "The function, by ELF symbol.") var symbol: String?
+    @Option(help: "The function, by address (0x... or decimal).") var addr: String?
+    @Flag(name: .customLong("before-opt"), help: "Print the IR as lifted, before optimization.") var beforeOptimization = false
+    @Flag(help: "Also print the x86-64 assembly LLVM generates.") var asm = false
+    @Argument(help: "The RISC-V program.") var program: String
+
+    func validate() throws {
+        guard (symbol == nil) != (addr == nil) else { throw ValidationError("give exactly one of --symbol and --addr") }
+    }
+
+    func run() throws {
+        let elf: ELFFile
+        do { elf = try ELFFile(bytes: try readFile(program)) } catch { fail("\(program): \(error)") }
+        let symbols = SymbolTable(elf.symbols, bias: elf.kind == .sharedObject ? Loader.pieBias : 0)
+        let start: UInt64, end: UInt64
+        if let symbol {
+            guard let found = symbols.address(of: symbol) else { fail("\(program): no symbol named '\(symbol)'") }
+            start = found.address
+            end = found.address + max(found.size, 2)
+        } else {
+            let text = addr!.lowercased()
+            guard let value = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text) else {
+                fail("--addr \(addr!): not an address")
+            }
+            start = value
+            end = symbols.symbol(containing: value).map { $0.address + max($0.size, 2) } ?? value + 4096
+        }
+        let pipeline = optimization.validatedPipeline() ?? PassPipeline(level: optimization.level.rawValue)
+        do {
+            let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), start: start, end: end)
+            if let problem = lifted.module.verify() { fail("internal error: lifted IR does not verify: \(problem)") }
+            let generator = try CodeGenerator(optimizationLevel: optimization.level.rawValue)
+            if !beforeOptimization { try pipeline.run(on: lifted.module, targetMachine: generator.targetMachine) }
+            let stage = beforeOptimization ? "as lifted" : "after \(pipeline.text)"
+            print("; pagelift lift \(program): \(lifted.regions.count) region(s) of \(symbols.describe(start)), \(stage)")
+            print(AnnotatedIR.render(lifted.module.text))
+            if asm {
+                print("; host assembly")
+                print(try generator.assembly(for: lifted.module))
+            }
+        } catch {
+            fail("\(program): \(error)")
+        }
     }
 }
 

@@ -72,12 +72,10 @@ extension FunctionLifter {
             let product = builder.mul(extendA(a, types.i128), extendB(b, types.i128))
             return builder.trunc(builder.lshr(product, builder.constant(Int64(64), types.i128)), type)
         }
-        let zero = builder.icmp(LLVMIntEQ, b, constant(0))
+        // Only division and remainder need these; lazily, so other operations emit no dead compares.
+        var zero: LLVMValueRef { builder.icmp(LLVMIntEQ, b, constant(0)) }
         let minimum = constant(bits == 64 ? Int64.min : Int64(Int32.min))
-        let overflow = builder.and(builder.icmp(LLVMIntEQ, a, minimum), builder.icmp(LLVMIntEQ, b, constant(-1)))
-        func safeDivisor(signed: Bool) -> LLVMValueRef {
-            builder.select(signed ? builder.or(zero, overflow) : zero, constant(1), b)
-        }
+        var overflow: LLVMValueRef { builder.and(builder.icmp(LLVMIntEQ, a, minimum), builder.icmp(LLVMIntEQ, b, constant(-1))) }
 
         switch operation {
         case .add: return builder.add(a, b)
@@ -95,15 +93,19 @@ extension FunctionLifter {
         case .mulhsu: return high(builder.sext, builder.zext)
         case .mulhu: return high(builder.zext, builder.zext)
         case .div:
-            let quotient = builder.sdiv(a, safeDivisor(signed: true))
-            return builder.select(zero, constant(-1), builder.select(overflow, minimum, quotient))
+            let (isZero, overflows) = (zero, overflow)
+            let quotient = builder.sdiv(a, builder.select(builder.or(isZero, overflows), constant(1), b))
+            return builder.select(isZero, constant(-1), builder.select(overflows, minimum, quotient))
         case .divu:
-            return builder.select(zero, constant(-1), builder.udiv(a, safeDivisor(signed: false)))
+            let isZero = zero
+            return builder.select(isZero, constant(-1), builder.udiv(a, builder.select(isZero, constant(1), b)))
         case .rem:
-            let remainder = builder.srem(a, safeDivisor(signed: true))
-            return builder.select(zero, a, builder.select(overflow, constant(0), remainder))
+            let (isZero, overflows) = (zero, overflow)
+            let remainder = builder.srem(a, builder.select(builder.or(isZero, overflows), constant(1), b))
+            return builder.select(isZero, a, builder.select(overflows, constant(0), remainder))
         case .remu:
-            return builder.select(zero, a, builder.urem(a, safeDivisor(signed: false)))
+            let isZero = zero
+            return builder.select(isZero, a, builder.urem(a, builder.select(isZero, constant(1), b)))
         }
     }
 }

@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ELF
+import Guest
+import Lifter
+import RISCV
+
+/// Translation without execution, for `pagelift lift`: the regions that hold one guest
+/// function, in one module, named after guest symbols.
+public struct FunctionLifting {
+    public let module: IRModule
+    /// Region functions in the module, by their entry address.
+    public let regions: [(entry: UInt64, name: String)]
+
+    /// Lifts the code reachable from `start` that stays inside [start, end): a region per page
+    /// it enters, as the engine would translate them when the function runs.
+    public init(elf: ELFFile, path: String, start: UInt64, end: UInt64) throws {
+        let memory = try GuestMemory()
+        let program = try Loader.load(elf, path: path, arguments: [path], environment: [], into: memory)
+        let symbols = SymbolTable(elf.symbols, bias: program.loadBias)
+        let lifter = PageLifter(describe: { symbols.describe($0) })
+        module = IRModule(name: symbols.describe(start))
+        var worklist = [start], seen = Set<UInt64>(), regions: [(UInt64, String)] = []
+        while let pc = worklist.popLast() {
+            guard seen.insert(pc).inserted, memory.isMapped(pc, 2, needs: PROT_EXEC) else { continue }
+            let page = DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc]) { address in
+                memory.isMapped(address, 2, needs: PROT_EXEC) ? memory.load(address, as: UInt16.self) : nil
+            }
+            let name = symbols.describe(pc)
+            lifter.lift(page, into: module, functionName: name)
+            regions.append((pc, name))
+            for (address, fetched) in page.instructions {
+                guard case .instruction(let instruction) = fetched else { continue }
+                var successors = [address &+ UInt64(instruction.size)]
+                if instruction.opcode == .jal || instruction.opcode.controlFlow == .branch {
+                    successors.append(address &+ UInt64(bitPattern: instruction.imm))
+                }
+                for target in successors where !page.contains(target) && target >= start && target < end {
+                    worklist.append(target)
+                }
+            }
+        }
+        self.regions = regions.sorted { $0.0 < $1.0 }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// `pagelift lift` and the pipeline options, checked with LLVM's own tools.
+@Suite struct InspectionTests {
+    static func binary(_ name: String) throws -> URL {
+        try #require(GuestProgram.all.first { $0.name == name }).binary()
+    }
+
+    @Test(arguments: [["-O0"], ["-O2"], ["--before-opt"], ["--pipeline", "light"]])
+    func liftPrintsIRThatLLVMAccepts(options: [String]) throws {
+        let program = try Self.binary("recursion")
+        let lifted = try Execution.run([Tools.pagelift, "lift", program.path, "--symbol", "fib"] + options)
+        #expect(lifted.status == 0, "\(lifted.standardError)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-lift-\(UUID().uuidString).ll")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try lifted.standardOutput.write(to: file, atomically: true, encoding: .utf8)
+        let verified = try Execution.run(["/usr/bin/env", "opt-19", "-passes=verify", "-disable-output", file.path])
+        #expect(verified.status == 0, "opt-19: \(verified.standardError)")
+        let compiled = try Execution.run(["/usr/bin/env", "llc-19", "-o", "/dev/null", file.path])
+        #expect(compiled.status == 0, "llc-19: \(compiled.standardError)")
+        // Named after the guest: the function, its blocks, its registers, its instructions.
+        #expect(lifted.standardOutput.contains("define void @fib("))
+        #expect(lifted.standardOutput.contains("\"fib+0x"))
+        #expect(lifted.standardOutput.contains("%sp"))
+        #expect(lifted.standardOutput.contains("; 106c4: addi\tsp,sp,-48") || lifted.standardOutput.contains("; 106c4: addi sp,sp,-48"))
+    }
+
+    @Test func liftPrintsHostAssembly() throws {
+        let lifted = try Execution.run([Tools.pagelift, "lift", try Self.binary("recursion").path, "--symbol", "fib", "--asm"])
+        #expect(lifted.status == 0)
+        #expect(lifted.standardOutput.contains("; host assembly"))
+        #expect(lifted.standardOutput.contains(".cfi_startproc"))
+    }
+
+    @Test func aBadPipelineIsAClearErrorWithStatus2() throws {
+        let program = try Self.binary("hello").path
+        // Options go before the program: everything after it belongs to the guest.
+        for command in [["lift", "--symbol", "main"], ["run"]] {
+            let result = try Execution.run([Tools.pagelift] + command + ["--pipeline", "function(no-such-pass)", program])
+            #expect(result.status == 2)
+            #expect(result.standardError.contains("invalid --pipeline"))
+            #expect(result.standardError.contains("no-such-pass"))
+            #expect(result.standardOutput.isEmpty)
+        }
+    }
+
+    @Test func liftRejectsAnUnknownSymbol() throws {
+        let result = try Execution.run([Tools.pagelift, "lift", try Self.binary("hello").path, "--symbol", "no_such_function"])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("no symbol named"))
+    }
+}
