@@ -8,3 +8,4 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Disassembler.h>
+#include <llvm-c/Object.h>

@@ -12,8 +12,12 @@ public struct EngineOptions: Sendable {
     public var optimizationLevel = 2
     public var pipeline: PassPipeline? = nil
     public var strace = false
-    /// Where to write each compiled region's IR, as lifted and as optimized.
+    /// Where to write each compiled region's IR, as lifted and as optimized, with an index.
     public var dumpIRDirectory: String? = nil
+    /// Also write each compiled region's host assembly there.
+    public var dumpAssembly = false
+    /// Write /tmp/perf-PID.map so `perf` names translated code after guest symbols.
+    public var perfMap = false
     /// Compile every region cheaply first and only hot ones at `optimizationLevel`.
     public var tiering = true
     public var tiers = TierConfiguration()
@@ -119,6 +123,10 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
             RuntimeSymbols.roundedOperation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
         ])
+        if let directory = options.dumpIRDirectory {
+            writeFile("\(directory)/index.tsv", "address\tsymbol\ttier\tcompile_ms\tcode_bytes\tfunction\n")
+        }
+        if options.perfMap { writeFile("/tmp/perf-\(getpid()).map", "") }
         cpu.pc = program.entry
         cpu[x: 2] = program.stackPointer
         cpu.runtime = Unmanaged.passUnretained(self).toOpaque()
@@ -205,7 +213,7 @@ public final class Engine: @unchecked Sendable {
         guard region.id < Self.counterCapacity else { throw ConfigurationError("more than \(Self.counterCapacity) regions") }
         let profile = options.tieringActive ? RegionProfile(region: region.id, threshold: options.tiers.hotThreshold) : nil
         var timing = TierStatistics()
-        let address = try compile(region, name: region.name, profile: profile, pipeline: basePipeline,
+        let address = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
                                   generator: baseGenerator, timing: &timing)
         lock.withLock {
             stats.base.add(timing)
@@ -214,7 +222,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Lifts, optimizes, generates and links one region; returns its host address.
-    private func compile(_ region: Region, name: String, profile: RegionProfile?, pipeline: PassPipeline,
+    private func compile(_ region: Region, name: String, tier: Int, profile: RegionProfile?, pipeline: PassPipeline,
                          generator: CodeGenerator, timing: inout TierStatistics) throws -> UInt64 {
         var clock = Stopwatch()
         let module = IRModule(name: name)
@@ -225,9 +233,25 @@ public final class Engine: @unchecked Sendable {
         try pipeline.run(on: module, targetMachine: generator.targetMachine)
         timing.optimizeSeconds += clock.lap()
         dump(module, name: name, stage: "optimized")
+        let assembly = options.dumpAssembly && options.dumpIRDirectory != nil ? try generator.assembly(for: module) : nil
         let object = try generator.object(for: module)
         let address = try jit.load(object, symbol: name)
         timing.codegenSeconds += clock.lap()
+        if options.perfMap || options.dumpIRDirectory != nil {
+            let size = object.size(of: name) ?? 0
+            let symbol = symbols.describe(region.entry)
+            lock.withLock {
+                if options.perfMap {
+                    appendLine(to: "/tmp/perf-\(getpid()).map", "\(String(address, radix: 16)) \(String(size, radix: 16)) \(symbol) [tier \(tier)]")
+                }
+                if let directory = options.dumpIRDirectory {
+                    if let assembly { writeFile("\(directory)/\(name).s", assembly) }
+                    let milliseconds = Int(((timing.liftSeconds + timing.optimizeSeconds + timing.codegenSeconds) * 1000).rounded())
+                    appendLine(to: "\(directory)/index.tsv", [hexDigits(region.entry, width: 1), symbol, String(tier),
+                                                              String(milliseconds), String(size), name].joined(separator: "\t"))
+                }
+            }
+        }
         timing.regions += 1
         timing.guestInstructions += region.page.instructions.count
         timing.codeBytes += object.bytes.count
@@ -254,7 +278,7 @@ public final class Engine: @unchecked Sendable {
             let generator = try optimizedGenerator ?? CodeGenerator(optimizationLevel: options.optimizationLevel)
             optimizedGenerator = generator
             var timing = TierStatistics()
-            let address = try compile(region, name: region.name + ".opt", profile: nil, pipeline: optimizedPipeline,
+            let address = try compile(region, name: region.name + ".opt", tier: 1, profile: nil, pipeline: optimizedPipeline,
                                       generator: generator, timing: &timing)
             // Installed only if the guest bytes are still the ones translated; the old code may still be
             // running (it is never freed) and continues into the new code at its next map lookup.
@@ -269,12 +293,7 @@ public final class Engine: @unchecked Sendable {
 
     private func dump(_ module: IRModule, name: String, stage: String) {
         guard let directory = options.dumpIRDirectory else { return }
-        let path = "\(directory)/\(name).\(stage).ll"
-        guard let file = fopen(path, "w") else {
-            FaultHandler.die(signal: SIGABRT, message: "pagelift: cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        fputs(module.text, file)
-        fclose(file)
+        writeFile("\(directory)/\(name).\(stage).ll", AnnotatedIR.render(module.text))
     }
 
     /// Guest memory at [start, end) changed: its translated code must not run again.
@@ -322,6 +341,22 @@ private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, Int64) -> 
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in engine(cpu).readCounter(csr) }
 /// Where resolve sends translated code that must return to the dispatcher.
 private let stopHelper: PageFunction = { _, _ in }
+
+private func writeFile(_ path: String, _ text: String) {
+    guard let file = fopen(path, "w") else {
+        FaultHandler.die(signal: SIGABRT, message: "pagelift: cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    fputs(text, file)
+    fclose(file)
+}
+
+private func appendLine(to path: String, _ line: String) {
+    guard let file = fopen(path, "a") else {
+        FaultHandler.die(signal: SIGABRT, message: "pagelift: cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    fputs(line + "\n", file)
+    fclose(file)
+}
 
 extension TierStatistics {
     mutating func add(_ other: TierStatistics) {

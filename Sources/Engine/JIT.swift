@@ -65,6 +65,34 @@ public final class CodeGenerator: @unchecked Sendable {
 public struct ObjectCode: Sendable, Equatable {
     public var bytes: [UInt8]
     public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// The size in bytes of the code holding `symbol`: the object's code sections, as each object
+    /// holds one region function (LLVMGetSymbolSize reports only common symbols' sizes).
+    public func size(of symbol: String) -> UInt64? {
+        let buffer = bytes.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress, $0.count, "object")! }
+        }
+        defer { LLVMDisposeMemoryBuffer(buffer) }
+        let context = LLVMContextCreate()
+        defer { LLVMContextDispose(context) }
+        var message: UnsafeMutablePointer<CChar>?
+        guard let binary = LLVMCreateBinary(buffer, context, &message) else {
+            LLVMDisposeMessage(message)
+            return nil
+        }
+        defer { LLVMDisposeBinary(binary) }
+        guard let sections = LLVMObjectFileCopySectionIterator(binary) else { return nil }
+        defer { LLVMDisposeSectionIterator(sections) }
+        var total: UInt64 = 0
+        while LLVMObjectFileIsSectionIteratorAtEnd(binary, sections) == 0 {
+            if let name = LLVMGetSectionName(sections), String(cString: name).hasPrefix(".text") || String(cString: name).hasPrefix(".ltext") {
+                total += LLVMGetSectionSize(sections)
+            }
+            LLVMMoveToNextSection(sections)
+        }
+        if total > 0 { return total }
+        return nil
+    }
 }
 
 /// The process's one ORC LLJIT: host helpers as absolute symbols, an object per region.

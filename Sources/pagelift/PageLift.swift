@@ -53,8 +53,10 @@ struct Run: ParsableCommand {
     @OptionGroup var optimization: Optimization
     @Option(name: .customShort("L"), help: "Sysroot for a dynamic program's interpreter and libraries.") var sysroot: String?
     @Flag(help: "Log every guest syscall to stderr.") var strace = false
-    @Option(name: .customLong("dump-ir"), help: "Write every compiled region's IR, as lifted and as optimized, to this directory.")
+    @Option(name: .customLong("dump-ir"), help: "Write every compiled region's IR, as lifted and as optimized, and an index.tsv, to this directory.")
     var dumpIR: String?
+    @Flag(name: .customLong("dump-asm"), help: "With --dump-ir, also write each region's host assembly.") var dumpAsm = false
+    @Flag(name: .customLong("perf-map"), help: "Write /tmp/perf-PID.map naming translated code after guest symbols, for perf.") var perfMap = false
     @Flag(help: "Print translation and execution statistics to stderr at exit.") var stats = false
     @Option(name: .customLong("stats-json"), help: "Write the statistics as JSON to this file at exit.") var statsJSON: String?
     @Flag(name: .customLong("no-tiering"), help: "Compile every region at the chosen level at once, instead of cheaply first and again when hot.")
@@ -91,6 +93,8 @@ struct Run: ParsableCommand {
             do { try createDirectory(dumpIR) } catch { fail("--dump-ir \(dumpIR): \(error)") }
             options.dumpIRDirectory = dumpIR
         }
+        options.dumpAssembly = dumpAsm
+        options.perfMap = perfMap
         let engine: Engine
         do {
             engine = try Engine(elf: elf, path: absolutePath(program), arguments: [program] + arguments,

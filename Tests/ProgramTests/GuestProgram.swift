@@ -72,12 +72,17 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// One finished process: its output and how it ended.
 struct Execution: Equatable {
+    static func == (a: Execution, b: Execution) -> Bool {
+        a.output == b.output && a.standardError == b.standardError && a.status == b.status && a.killedBySignal == b.killedBySignal
+    }
+
     var output: [UInt8]
     var standardOutput: String { String(decoding: output, as: UTF8.self) }
     var standardError: String
     /// Exit status, or 128 + signal for a process killed by a signal (as a shell reports it).
     var status: Int32
     var killedBySignal: Bool
+    var processIdentifier: Int32 = 0
 
     static func run(_ command: [String], input: String = "", environment: [String: String]? = nil, timeout: TimeInterval = 300) throws -> Execution {
         let process = Process()
@@ -105,7 +110,7 @@ struct Execution: Equatable {
         return Execution(output: [UInt8](try Data(contentsOf: outputFile)),
                          standardError: try String(contentsOf: errorFile, encoding: .utf8),
                          status: signaled ? 128 + process.terminationStatus : process.terminationStatus,
-                         killedBySignal: signaled)
+                         killedBySignal: signaled, processIdentifier: process.processIdentifier)
     }
 }
 

@@ -50,4 +50,43 @@ import Testing
         #expect(result.status == 1)
         #expect(result.standardError.contains("no symbol named"))
     }
+
+    @Test func thePerfMapCoversEveryInstalledRegion() throws {
+        let statistics = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-stats-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: statistics) }
+        let result = try Execution.run([Tools.pagelift, "--perf-map", "--tier-threshold", "20", "--stats-json", statistics.path,
+                                        try Self.binary("dispatch_tables").path])
+        #expect(result.status == 0)
+        let mapPath = "/tmp/perf-\(result.processIdentifier).map"
+        defer { try? FileManager.default.removeItem(atPath: mapPath) }
+        let lines = try String(contentsOfFile: mapPath, encoding: .utf8).split(separator: "\n")
+        let ranges = try lines.map { line -> (UInt64, UInt64, String) in
+            let fields = line.split(separator: " ", maxSplits: 2)
+            let start = try #require(UInt64(fields[0], radix: 16)), size = try #require(UInt64(fields[1], radix: 16))
+            return (start, size, String(fields[2]))
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
+        let regions = ["tier0", "tier1"].map { ((json?[$0] as? [String: Any])?["regions"] as? Int) ?? -1 }.reduce(0, +)
+        #expect(ranges.count == regions)
+        #expect(ranges.allSatisfy { $0.1 > 0 })
+        #expect(ranges.contains { $0.2 == "main [tier 0]" })
+        let sorted = ranges.sorted { $0.0 < $1.0 }
+        for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(a.0 + a.1 <= b.0, "\(a.2) overlaps \(b.2)") }
+    }
+
+    @Test func dumpIRWritesEveryRegionAndAnIndex() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-dump-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try Execution.run([Tools.pagelift, "--dump-ir", directory.path, "--dump-asm", try Self.binary("hello").path])
+        #expect(result.status == 42)
+        let index = try String(contentsOf: directory.appendingPathComponent("index.tsv"), encoding: .utf8).split(separator: "\n")
+        #expect(index.first == "address\tsymbol\ttier\tcompile_ms\tcode_bytes\tfunction")
+        #expect(index.count > 10)
+        for row in index.dropFirst() {
+            let function = String(row.split(separator: "\t").last!)
+            for suffix in [".lifted.ll", ".optimized.ll", ".s"] {
+                #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(function + suffix).path), "\(function)\(suffix)")
+            }
+        }
+    }
 }
