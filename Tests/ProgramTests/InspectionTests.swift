@@ -89,4 +89,25 @@ import Testing
             }
         }
     }
+
+    @Test func compareRunsEachLevelWithIdenticalOutput() throws {
+        let chart = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-chart-\(UUID().uuidString).svg")
+        defer { try? FileManager.default.removeItem(at: chart) }
+        let program = try Self.binary("dispatch_tables").path
+        let table = try Execution.run([Tools.pagelift, "compare", "--levels", "O0,O1,O2", "--pipeline", "light", "--chart", chart.path, program])
+        #expect(table.status == 0, "\(table.standardError)")
+        let rows = table.standardOutput.split(separator: "\n").filter { $0.hasPrefix(" ") }
+        #expect(rows.count == 5)   // header and four configurations
+        for name in ["-O0", "-O1", "-O2", "light"] { #expect(rows.contains { $0.contains(" \(name) ") }) }
+        let svg = try Data(contentsOf: chart)
+        let parsed = try Execution.run(["/usr/bin/env", "python3", "-c",
+                                        "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert r.tag.endswith('svg')", chart.path])
+        #expect(parsed.status == 0, "the chart is not well-formed SVG: \(parsed.standardError)")
+        #expect(String(decoding: svg, as: UTF8.self).contains("<svg"))
+
+        let json = try Execution.run([Tools.pagelift, "compare", "--levels", "O0,O2", "--json", program])
+        let results = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]]
+        #expect(results?.count == 2)
+        #expect(results?.allSatisfy { ($0["regions"] as? Int ?? 0) > 0 && ($0["total_seconds"] as? Double ?? 0) > 0 } == true)
+    }
 }
