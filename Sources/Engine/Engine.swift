@@ -18,6 +18,8 @@ public struct EngineOptions: Sendable {
     public var dumpAssembly = false
     /// Write /tmp/perf-PID.map so `perf` names translated code after guest symbols.
     public var perfMap = false
+    /// Where compiled regions persist between runs; nil turns the cache off.
+    public var cacheDirectory: String? = nil
     /// Compile every region cheaply first and only hot ones at `optimizationLevel`.
     public var tiering = true
     public var tiers = TierConfiguration()
@@ -53,6 +55,9 @@ public struct EngineStatistics: Sendable {
     public var mapMisses = 0
     public var syscalls = 0
     public var runSeconds = 0.0
+    /// Regions whose optimized code came from the disk cache, and entries written to it.
+    public var cacheHits = 0
+    public var cacheStores = 0
 }
 
 /// Code translated from one entry: what was discovered, and whether it may still run.
@@ -84,13 +89,15 @@ public final class Engine: @unchecked Sendable {
     let basePipeline: PassPipeline, optimizedPipeline: PassPipeline
     let baseGenerator: CodeGenerator
     private var optimizedGenerator: CodeGenerator?
-    /// Regions by id (their execution counter's index), and by page for invalidation.
+    /// Regions in translation order, by page for invalidation, and by entry for tier-up.
     private var regions: [Region] = []
     private var regionsByPage: [UInt64: [Region]] = [:]
+    private var regionsByEntry: [UInt64: Region] = [:]
     private var namesUsed: [String: Int] = [:]
-    private let counters: UnsafeMutablePointer<UInt64>
-    static let counterCapacity = 1 << 22
     private let lock = Lock()
+    private let cache: CodeCache?
+    /// Function names already linked into the JIT (a cached object brings its own name).
+    private var linkedSymbols = Set<String>()
     private let tierUpQueue = DispatchQueue(label: "pagelift.tier-up")
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
@@ -111,10 +118,8 @@ public final class Engine: @unchecked Sendable {
             baseGenerator = try CodeGenerator(optimizationLevel: options.optimizationLevel)
         }
         optimizedPipeline = chosen
-        counters = mmap(nil, Self.counterCapacity * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)!
-            .assumingMemoryBound(to: UInt64.self)
+        cache = try options.cacheDirectory.map { try CodeCache(directory: $0) }
         try jit.defineAbsolute([
-            RuntimeSymbols.regionCounters: UInt64(UInt(bitPattern: counters)),
             RuntimeSymbols.regionHot: unsafeBitCast(regionHotHelper, to: UInt64.self),
             RuntimeSymbols.guestMemory: memory.baseAddress,
             RuntimeSymbols.codeMap: codeMap.baseAddress,
@@ -208,13 +213,15 @@ public final class Engine: @unchecked Sendable {
             let region = Region(id: regions.count, entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)")
             regions.append(region)
             regionsByPage[page, default: []].append(region)
+            regionsByEntry[pc] = region
             return region
         }
-        guard region.id < Self.counterCapacity else { throw ConfigurationError("more than \(Self.counterCapacity) regions") }
-        let profile = options.tieringActive ? RegionProfile(region: region.id, threshold: options.tiers.hotThreshold) : nil
+        if try installFromCache(region, tier: 1) || (options.tieringActive && (try installFromCache(region, tier: 0))) { return }
+        let profile = options.tieringActive ? RegionProfile(entry: pc, threshold: options.tiers.hotThreshold) : nil
         var timing = TierStatistics()
-        let address = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
-                                  generator: baseGenerator, timing: &timing)
+        let (address, object) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
+                                            generator: baseGenerator, timing: &timing)
+        storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
         lock.withLock {
             stats.base.add(timing)
             if region.valid { for entry in discovered.entries { codeMap[entry] = address } }
@@ -223,7 +230,7 @@ public final class Engine: @unchecked Sendable {
 
     /// Lifts, optimizes, generates and links one region; returns its host address.
     private func compile(_ region: Region, name: String, tier: Int, profile: RegionProfile?, pipeline: PassPipeline,
-                         generator: CodeGenerator, timing: inout TierStatistics) throws -> UInt64 {
+                         generator: CodeGenerator, timing: inout TierStatistics) throws -> (UInt64, ObjectCode) {
         var clock = Stopwatch()
         let module = IRModule(name: name)
         let symbols = self.symbols
@@ -235,6 +242,7 @@ public final class Engine: @unchecked Sendable {
         dump(module, name: name, stage: "optimized")
         let assembly = options.dumpAssembly && options.dumpIRDirectory != nil ? try generator.assembly(for: module) : nil
         let object = try generator.object(for: module)
+        lock.withLock { _ = linkedSymbols.insert(name) }
         let address = try jit.load(object, symbol: name)
         timing.codegenSeconds += clock.lap()
         if options.perfMap || options.dumpIRDirectory != nil {
@@ -255,15 +263,42 @@ public final class Engine: @unchecked Sendable {
         timing.regions += 1
         timing.guestInstructions += region.page.instructions.count
         timing.codeBytes += object.bytes.count
-        return address
+        return (address, object)
     }
 
-    /// A region's counter reached the threshold: recompile it optimized, once.
-    func promote(_ id: Int) {
+    /// The cache key of `region`'s code at `tier` (1: the run's level and pipeline; 0: the cheap tier, with counting).
+    private func cacheKey(_ region: Region, tier: Int) -> [UInt8] {
+        let pipeline = tier == 1 ? optimizedPipeline.text : basePipeline.text + " profiled \(options.tiers.hotThreshold)"
+        return CodeCache.key(for: region.page, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0,
+                             loopHeadersAreEntries: options.tieringActive)
+    }
+
+    /// Installs `region`'s code at `tier` from the disk cache. False on a miss.
+    private func installFromCache(_ region: Region, tier: Int) throws -> Bool {
+        guard let cache, let (object, symbol) = cache.load(cacheKey(region, tier: tier)) else { return false }
+        let fresh = lock.withLock { linkedSymbols.insert(symbol).inserted }
+        guard fresh else { return false }
+        let address = try jit.load(object, symbol: symbol)
+        lock.withLock {
+            stats.cacheHits += 1
+            if tier == 1 { region.promoted = true }
+            if region.valid { for entry in region.page.entries { codeMap[entry] = address } }
+        }
+        return true
+    }
+
+    private func storeInCache(_ region: Region, tier: Int, symbol: String, object: ObjectCode) {
+        guard let cache else { return }
+        cache.store(cacheKey(region, tier: tier), symbol: symbol, object: object)
+        lock.withLock { stats.cacheStores += 1 }
+    }
+
+    /// The counter of the region entered at `entry` reached the threshold: recompile it optimized, once.
+    func promote(entry: UInt64) {
         let region: Region? = lock.withLock {
-            guard id < regions.count, !regions[id].promoted, regions[id].valid else { return nil }
-            regions[id].promoted = true
-            return regions[id]
+            guard let region = regionsByEntry[entry], !region.promoted, region.valid else { return nil }
+            region.promoted = true
+            return region
         }
         guard let region else { return }
         if options.synchronousTierUp {
@@ -278,8 +313,9 @@ public final class Engine: @unchecked Sendable {
             let generator = try optimizedGenerator ?? CodeGenerator(optimizationLevel: options.optimizationLevel)
             optimizedGenerator = generator
             var timing = TierStatistics()
-            let address = try compile(region, name: region.name + ".opt", tier: 1, profile: nil, pipeline: optimizedPipeline,
-                                      generator: generator, timing: &timing)
+            let (address, object) = try compile(region, name: region.name + ".opt", tier: 1, profile: nil, pipeline: optimizedPipeline,
+                                                generator: generator, timing: &timing)
+            storeInCache(region, tier: 1, symbol: region.name + ".opt", object: object)
             // Installed only if the guest bytes are still the ones translated; the old code may still be
             // running (it is never freed) and continues into the new code at its next map lookup.
             lock.withLock {
@@ -337,7 +373,7 @@ private func engine(_ cpu: UnsafeMutableRawPointer) -> Engine {
 
 private let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in engine(cpu).resolve(pc) }
 private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in engine(cpu).syscall() }
-private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, Int64) -> Void = { cpu, region in engine(cpu).promote(Int(region)) }
+private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in engine(cpu).promote(entry: entry) }
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in engine(cpu).readCounter(csr) }
 /// Where resolve sends translated code that must return to the dispatcher.
 private let stopHelper: PageFunction = { _, _ in }

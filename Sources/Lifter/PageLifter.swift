@@ -18,20 +18,20 @@ public enum RuntimeSymbols {
     /// `i64 rounded(i32 operation, i32 double, i32 mode, i64 a, i64 b, i64 c)`: an FP
     /// operation in a rounding mode other than round-to-nearest-even (`RoundedOperation`).
     public static let roundedOperation = "pagelift_rounded_operation"
-    /// Absolute symbol at the array of per-region execution counters (tier 0 only).
-    public static let regionCounters = "pagelift_region_counters"
-    /// `void region_hot(ptr cpu, i64 region)`: a region's counter reached the threshold.
+    /// `void region_hot(ptr cpu, i64 entry)`: the counter of the region entered at `entry` reached the threshold.
     public static let regionHot = "pagelift_region_hot"
 
     /// The function translating the code of a page reachable from `entry`.
     public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
 }
 
-/// Execution counting for tier-up: the region's counter slot and when it is hot.
+/// Execution counting for tier-up: the region (by its first entry) and when it is hot.
+/// The counter is a global of the region's own module, so the code depends on nothing
+/// of the run that compiled it and can be cached.
 public struct RegionProfile: Sendable {
-    public var region: Int
+    public var entry: UInt64
     public var threshold: UInt64
-    public init(region: Int, threshold: UInt64) { self.region = region; self.threshold = threshold }
+    public init(entry: UInt64, threshold: UInt64) { self.entry = entry; self.threshold = threshold }
 }
 
 /// Lifts one discovered guest page into one LLVM function of the shared page signature
@@ -330,7 +330,7 @@ final class FunctionLifter {
     /// and returns whether it has (an i1). Only in profiled code.
     private func countExecution() -> LLVMValueRef {
         guard let profile else { return builder.constant(UInt64(0), types.i1) }
-        let slot = builder.gep(regionCounters, byteOffset: profile.region * 8)
+        let slot = regionCounter
         let count = builder.add(builder.load(types.i64, slot, "count", align: 8), builder.constant(Int64(1)))
         builder.store(count, slot, align: 8)
         let reached = builder.icmp(LLVMIntEQ, count, builder.constant(profile.threshold))
@@ -338,13 +338,18 @@ final class FunctionLifter {
         builder.condBr(reached, notify, after)
         builder.position(at: notify)
         let (type, function) = helper(RuntimeSymbols.regionHot, returns: types.void, [types.ptr, types.i64])
-        builder.call(type, function, [cpu, builder.constant(Int64(profile.region))])
+        builder.call(type, function, [cpu, builder.constant(profile.entry)])
         builder.br(after)
         builder.position(at: after)
         return builder.icmp(LLVMIntUGE, count, builder.constant(profile.threshold), "hot")
     }
 
-    lazy var regionCounters: LLVMValueRef = externalGlobal(RuntimeSymbols.regionCounters)
+    lazy var regionCounter: LLVMValueRef = {
+        let counter = LLVMAddGlobal(module, types.i64, "execution_count")!
+        LLVMSetLinkage(counter, LLVMInternalLinkage)
+        LLVMSetInitializer(counter, builder.constant(Int64(0)))
+        return counter
+    }()
 
     /// Leaves through the shared exit even when `target` is a block of this page.
     private func jumpThroughMap(to target: LLVMValueRef) {

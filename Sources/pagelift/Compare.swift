@@ -74,7 +74,7 @@ struct Compare: ParsableCommand {
               FileManager.default.createFile(atPath: error.path, contents: nil) else { fail("cannot create files in \(scratch.path)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["run", "--no-tiering", "--stats-json", statistics.path] + configuration.options + [program] + arguments
+        process.arguments = ["run", "--no-tiering", "--no-cache", "--stats-json", statistics.path] + configuration.options + [program] + arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: error)

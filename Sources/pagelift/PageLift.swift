@@ -59,6 +59,8 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("perf-map"), help: "Write /tmp/perf-PID.map naming translated code after guest symbols, for perf.") var perfMap = false
     @Flag(help: "Print translation and execution statistics to stderr at exit.") var stats = false
     @Option(name: .customLong("stats-json"), help: "Write the statistics as JSON to this file at exit.") var statsJSON: String?
+    @Flag(name: .customLong("no-cache"), help: "Neither read nor write the on-disk cache of compiled code.") var noCache = false
+    @Option(name: .customLong("cache-dir"), help: "Where compiled code is cached (default: $XDG_CACHE_HOME/pagelift).") var cacheDir: String?
     @Flag(name: .customLong("no-tiering"), help: "Compile every region at the chosen level at once, instead of cheaply first and again when hot.")
     var noTiering = false
     @Option(name: .customLong("tier-threshold"), help: "Executions after which a region is recompiled optimized (default: Configs/tiers.conf).")
@@ -94,6 +96,7 @@ struct Run: ParsableCommand {
             options.dumpIRDirectory = dumpIR
         }
         options.dumpAssembly = dumpAsm
+        options.cacheDirectory = noCache ? nil : (cacheDir ?? CodeCache.defaultDirectory)
         options.perfMap = perfMap
         let engine: Engine
         do {
@@ -121,7 +124,7 @@ struct Run: ParsableCommand {
             tier("tier 0 (first compile)", s.base),
             tier("tier 1 (hot, optimized)", s.optimized),
             "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
-            "map misses \(s.mapMisses), syscalls \(s.syscalls)",
+            "map misses \(s.mapMisses), syscalls \(s.syscalls), code cache: \(s.cacheHits) hits, \(s.cacheStores) stores",
         ]
         FileHandleError.write(lines.map { "pagelift: " + $0 }.joined(separator: "\n") + "\n")
     }
@@ -132,7 +135,7 @@ struct Run: ParsableCommand {
                 + "\"lift_seconds\": \(t.liftSeconds), \"optimize_seconds\": \(t.optimizeSeconds), \"codegen_seconds\": \(t.codegenSeconds)}"
         }
         let json = "{\"tier0\": \(tier(s.base)), \"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
-            + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls)}\n"
+            + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls), \"cache_hits\": \(s.cacheHits), \"cache_stores\": \(s.cacheStores)}\n"
         guard let file = fopen(path, "w") else { fail("--stats-json \(path): \(String(cString: strerror(errno)))") }
         fputs(json, file)
         fclose(file)

@@ -11,7 +11,7 @@ import Testing
         return environment
     }()
 
-    static let modes: [[String]] = [["-O0"], ["-O2"], ["-O2", "--tier-threshold", "1"]]
+    static let modes: [[String]] = [["-O0", "--no-cache"], ["-O2", "--no-cache"], ["-O2", "--tier-threshold", "1", "--no-cache"]]
 
     @Test(arguments: GuestProgram.all, modes)
     func matchesQemu(program: GuestProgram, mode: [String]) throws {
@@ -43,13 +43,41 @@ import Testing
         let statistics = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-stats-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: statistics) }
         let expected = try Execution.run([Tools.qemu, binary.path, "2"])
-        let actual = try Execution.run([Tools.pagelift, "--tier-threshold", "20", "--stats-json", statistics.path]
+        let actual = try Execution.run([Tools.pagelift, "--no-cache", "--tier-threshold", "20", "--stats-json", statistics.path]
                                        + (synchronous ? ["--sync-tier-up"] : []) + [binary.path, "2"])
         #expect(actual == expected)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
         let promoted = (json?["tier1"] as? [String: Any])?["regions"] as? Int ?? 0
         let base = (json?["tier0"] as? [String: Any])?["regions"] as? Int ?? 0
         #expect(promoted > 0 && promoted <= base, "tier 1 regions: \(promoted), tier 0: \(base)")
+    }
+
+    /// A second run takes its code from the disk cache; a damaged cache is ignored and rewritten.
+    @Test func aWarmRunSkipsTranslationAndADamagedCacheIsRebuilt() throws {
+        let program = try #require(GuestProgram.all.first { $0.name == "stl" })
+        let binary = try program.binary()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let cache = scratch.appendingPathComponent("cache"), statistics = scratch.appendingPathComponent("stats.json")
+        let expected = try Execution.run([Tools.qemu, binary.path])
+        func run() throws -> (Execution, tier0: Int, hits: Int, stores: Int) {
+            let result = try Execution.run([Tools.pagelift, "--cache-dir", cache.path, "--stats-json", statistics.path, binary.path])
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
+            return (result, ((json?["tier0"] as? [String: Any])?["regions"] as? Int) ?? -1,
+                    json?["cache_hits"] as? Int ?? -1, json?["cache_stores"] as? Int ?? -1)
+        }
+        let cold = try run()
+        #expect(cold.0 == expected)
+        #expect(cold.hits == 0 && cold.stores > 0 && cold.tier0 > 0)
+        let warm = try run()
+        #expect(warm.0 == expected)
+        #expect(warm.tier0 == 0 && warm.hits >= cold.tier0)
+        for file in try FileManager.default.contentsOfDirectory(atPath: cache.path) {
+            try Data("not an object".utf8).write(to: cache.appendingPathComponent(file))
+        }
+        let damaged = try run()
+        #expect(damaged.0 == expected)
+        #expect(damaged.hits == 0 && damaged.stores > 0)
     }
 
     @Test func runsTheWholeSuite() {

@@ -18,7 +18,7 @@ import Testing
 
     static var programs: [Program] { (0..<UInt64(programCount)).map { Program(seed: 1000 + $0) } }
 
-    @Test(arguments: programs, [["-O0"], ["-O2", "--no-tiering"]])
+    @Test(arguments: programs, [["-O0", "--no-cache"], ["-O2", "--no-tiering", "--no-cache"]])
     func registersMatchQemu(program: Program, mode: [String]) throws {
         var generator = SequenceGenerator(seed: program.seed, observeFlags: Self.observeFlags)
         var label = 0
