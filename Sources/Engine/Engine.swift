@@ -96,6 +96,9 @@ public final class Engine: @unchecked Sendable {
     private var namesUsed: [String: Int] = [:]
     private let lock = Lock()
     private let cache: CodeCache?
+    /// The JIT'd entry into translated code, and the region function that returns from it.
+    private var enterStub: EnterFunction! = nil
+    private var returnStub: UInt64 = 0
     /// Function names already linked into the JIT (a cached object brings its own name).
     private var linkedSymbols = Set<String>()
     private let tierUpQueue = DispatchQueue(label: "pagelift.tier-up")
@@ -128,6 +131,12 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
             RuntimeSymbols.roundedOperation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
         ])
+        let stubs = IRModule(name: "pagelift_runtime")
+        RuntimeStubs.emit(into: stubs)
+        let stubObject = try baseGenerator.object(for: stubs)
+        let stubAddresses = try jit.load(stubObject, symbols: [RuntimeStubs.enter, RuntimeStubs.returnToDispatcher])
+        enterStub = unsafeBitCast(stubAddresses[0], to: EnterFunction.self)
+        returnStub = stubAddresses[1]
         if let directory = options.dumpIRDirectory {
             writeFile("\(directory)/index.tsv", "address\tsymbol\ttier\tcompile_ms\tcode_bytes\tfunction\n")
         }
@@ -148,8 +157,7 @@ public final class Engine: @unchecked Sendable {
         while true {
             cpu.stopReason = .none
             let pc = cpu.pc
-            let code = unsafeBitCast(resolve(pc), to: PageFunction.self)
-            code(cpu.base, pc)
+            enterStub(cpu.base, pc, resolve(pc))
             switch cpu.stopReason {
             case .none: continue
             case .exit: return .exited(Int32(truncatingIfNeeded: cpu.stopDetail))
@@ -187,7 +195,7 @@ public final class Engine: @unchecked Sendable {
         guard pc < GuestLimits.addressSpaceSize, pc & 1 == 0, memory.isMapped(pc, 2, needs: PROT_EXEC) else {
             cpu.pc = pc
             cpu.stop(.fetchFault, detail: pc)
-            return unsafeBitCast(stopHelper, to: UInt64.self)
+            return returnStub
         }
         do {
             try translateRegion(at: pc)
@@ -275,7 +283,8 @@ public final class Engine: @unchecked Sendable {
 
     /// Installs `region`'s code at `tier` from the disk cache. False on a miss.
     private func installFromCache(_ region: Region, tier: Int) throws -> Bool {
-        guard let cache, let (object, symbol) = cache.load(cacheKey(region, tier: tier)) else { return false }
+        // Dumping asks to see code compiled, so it does not read the cache.
+        guard let cache, options.dumpIRDirectory == nil, let (object, symbol) = cache.load(cacheKey(region, tier: tier)) else { return false }
         let fresh = lock.withLock { linkedSymbols.insert(symbol).inserted }
         guard fresh else { return false }
         let address = try jit.load(object, symbol: symbol)
@@ -365,7 +374,7 @@ public final class Engine: @unchecked Sendable {
     }
 }
 
-typealias PageFunction = @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void
+typealias EnterFunction = @convention(c) (UnsafeMutableRawPointer, UInt64, UInt64) -> Void
 
 private func engine(_ cpu: UnsafeMutableRawPointer) -> Engine {
     Unmanaged<Engine>.fromOpaque(cpu.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer.self)).takeUnretainedValue()
@@ -375,8 +384,6 @@ private let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> U
 private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in engine(cpu).syscall() }
 private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in engine(cpu).promote(entry: entry) }
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in engine(cpu).readCounter(csr) }
-/// Where resolve sends translated code that must return to the dispatcher.
-private let stopHelper: PageFunction = { _, _ in }
 
 private func writeFile(_ path: String, _ text: String) {
     guard let file = fopen(path, "w") else {

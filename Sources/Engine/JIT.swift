@@ -130,14 +130,24 @@ public final class JIT: @unchecked Sendable {
 
     /// Links `object` and returns the address of `symbol` in it.
     public func load(_ object: ObjectCode, symbol: String) throws(LLVMFailure) -> UInt64 {
+        try load(object, symbols: [symbol])[0]
+    }
+
+    /// Links `object` and returns the addresses of `symbols` in it.
+    public func load(_ object: ObjectCode, symbols: [String]) throws(LLVMFailure) -> [UInt64] {
+        let symbol = symbols[0]
         let buffer = object.bytes.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) {
                 LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress, $0.count, symbol)!
             }
         }
         try LLVMFailure.check(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), buffer), "adding the object for \(symbol)")
-        var address: LLVMOrcExecutorAddress = 0
-        try LLVMFailure.check(LLVMOrcLLJITLookup(jit, &address, symbol), "looking up \(symbol)")
-        return address
+        var addresses: [UInt64] = []
+        for name in symbols {
+            var address: LLVMOrcExecutorAddress = 0
+            try LLVMFailure.check(LLVMOrcLLJITLookup(jit, &address, name), "looking up \(name)")
+            addresses.append(address)
+        }
+        return addresses
     }
 }

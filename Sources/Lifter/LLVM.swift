@@ -48,7 +48,8 @@ public final class IRModule: @unchecked Sendable {
 /// Types the lifter uses, made once per module.
 struct IRTypes {
     let void, i1, i8, i16, i32, i64, i128, float, double, ptr: LLVMTypeRef
-    /// The one signature every page function has: (cpu state, guest pc) -> void.
+    /// The one signature every region function has: (cpu state, guest pc, the passed guest
+    /// registers) -> void, with LLVM's GHC calling convention (see `RegisterPassing`).
     let pageFunction: LLVMTypeRef
 
     init(_ context: LLVMContextRef) {
@@ -62,8 +63,8 @@ struct IRTypes {
         float = LLVMFloatTypeInContext(context)
         double = LLVMDoubleTypeInContext(context)
         ptr = LLVMPointerTypeInContext(context, 0)
-        var parameters: [LLVMTypeRef?] = [ptr, i64]
-        pageFunction = LLVMFunctionType(void, &parameters, 2, 0)
+        var parameters: [LLVMTypeRef?] = [ptr, i64] + [LLVMTypeRef?](repeating: i64, count: RegisterPassing.registers.count)
+        pageFunction = LLVMFunctionType(void, &parameters, UInt32(parameters.count), 0)
     }
 
     func integer(bits: Int) -> LLVMTypeRef {
@@ -161,4 +162,13 @@ struct Builder {
 
 extension LLVMValueRef {
     func isInteger64(_ types: IRTypes) -> Bool { LLVMTypeOf(self) == types.i64 }
+}
+
+/// Guest registers that travel between region functions in host registers rather than
+/// through the CPU state: calls and returns cross regions, and these are the registers
+/// they use most (ra, sp, a0..a5). LLVM's GHC convention passes all ten arguments in
+/// registers and keeps no callee-saved ones, so a chain of tail calls stays in registers.
+public enum RegisterPassing {
+    public static let registers = [1, 2, 10, 11, 12, 13, 14, 15]
+    public static let callingConvention = UInt32(LLVMGHCCallConv.rawValue)
 }

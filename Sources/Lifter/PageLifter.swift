@@ -95,6 +95,11 @@ final class FunctionLifter {
         entryPC = LLVMGetParam(function, 1)
         LLVMSetValueName2(cpu, "cpu", 3)
         LLVMSetValueName2(entryPC, "entry_pc", 8)
+        LLVMSetFunctionCallConv(function, RegisterPassing.callingConvention)
+        for (offset, register) in RegisterPassing.registers.enumerated() {
+            let name = integerRegisterNames[register] + ".in"
+            LLVMSetValueName2(LLVMGetParam(function, UInt32(2 + offset)), name, name.utf8.count)
+        }
         let noalias = LLVMGetEnumAttributeKindForName("noalias", 7)
         LLVMAddAttributeAtIndex(function, 1, LLVMCreateEnumAttribute(module.context, noalias, 0))
 
@@ -130,13 +135,20 @@ final class FunctionLifter {
             usedFloats.formUnion(effects.readsFloat.union(effects.writesFloat))
         }
         used.remove(0)
+        used.formUnion(RegisterPassing.registers)   // passed through even when this region does not touch them
         for index in used.sorted() {
             integerSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, integerRegisterNames[index] + ".slot")
         }
         for index in usedFloats.sorted() {
             floatSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, floatRegisterNames[index] + ".slot")
         }
-        reloadRegisters()
+        for (index, slot) in integerSlots.sorted(by: { $0.key < $1.key }) {
+            let incoming = RegisterPassing.registers.firstIndex(of: index).map { LLVMGetParam(function, UInt32(2 + $0))! }
+            builder.store(incoming ?? builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
+        }
+        for (index, slot) in floatSlots.sorted(by: { $0.key < $1.key }) {
+            builder.store(builder.load(types.i64, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
+        }
         // The fault handler names the code a guest fault happened in by this pc; only the
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
@@ -275,9 +287,12 @@ final class FunctionLifter {
         return (type, function)
     }
 
-    /// Stores every register this page writes back into the CPU state.
-    func writeBackRegisters() {
-        for index in writtenIntegers.sorted() {
+    /// Stores the registers this region writes back into the CPU state; with `includingPassed`
+    /// also the passed ones, which are live in host registers whatever the region did.
+    func writeBackRegisters(includingPassed: Bool) {
+        let passed = Set(RegisterPassing.registers)
+        let integers = includingPassed ? writtenIntegers.union(passed) : writtenIntegers.subtracting(passed)
+        for index in integers.sorted() {
             builder.store(builder.load(types.i64, integerSlots[index]!, align: 8), cpuField(CPULayout.x(index)), align: 8)
         }
         for index in writtenFloats.sorted() {
@@ -361,7 +376,7 @@ final class FunctionLifter {
 
     /// The shared exit: write back, look up the slot, tail-call it; on a miss, ask the runtime.
     private func emitLeave() {
-        writeBackRegisters()
+        writeBackRegisters(includingPassed: false)
         let index = builder.lshr(exitTarget, builder.constant(Int64(1)))
         let inRange = builder.icmp(LLVMIntULT, index, builder.constant(Int64(1) << (GuestLimits.addressBits - 1)))
         let lookup = newBlock("map_lookup"), hit = newBlock("map_hit"), miss = newBlock("map_miss")
@@ -383,14 +398,16 @@ final class FunctionLifter {
     }
 
     private func tailCall(_ code: LLVMValueRef) {
-        let call = builder.call(types.pageFunction, code, [cpu, exitTarget])
+        let passed = RegisterPassing.registers.map { builder.load(types.i64, integerSlots[$0]!, integerRegisterNames[$0], align: 8) }
+        let call = builder.call(types.pageFunction, code, [cpu, exitTarget] + passed)
+        LLVMSetInstructionCallConv(call, RegisterPassing.callingConvention)
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
         LLVMBuildRetVoid(builder.ref)
     }
 
     /// Returns to the dispatcher with a reason for it to act on.
     func stop(_ reason: StopReason, pc: LLVMValueRef, detail: LLVMValueRef? = nil) {
-        writeBackRegisters()
+        writeBackRegisters(includingPassed: true)
         builder.store(pc, cpuField(CPULayout.pc), align: 8)
         builder.store(builder.constant(UInt64(reason.rawValue), types.i32), cpuField(CPULayout.stopReason), align: 4)
         builder.store(detail ?? builder.constant(Int64(0)), cpuField(CPULayout.stopDetail), align: 8)
@@ -399,7 +416,7 @@ final class FunctionLifter {
 
     /// Calls a runtime helper that may read or change any register: state goes to memory and comes back.
     func callRuntime(_ name: String, returns: LLVMTypeRef, _ parameterTypes: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
-        writeBackRegisters()
+        writeBackRegisters(includingPassed: true)
         builder.store(builder.constant(pc), cpuField(CPULayout.pc), align: 8)
         let (type, function) = helper(name, returns: returns, parameterTypes)
         let result = builder.call(type, function, arguments, "")

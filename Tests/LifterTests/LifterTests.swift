@@ -66,8 +66,8 @@ struct SplitMix: RandomNumberGenerator {
         let name = PageLifter().lift(page, into: module)
         #expect(module.verify() == nil)
         let text = module.text
-        #expect(text.contains("define void @\(name)(ptr noalias %cpu, i64 %entry_pc)"))
-        #expect(text.contains("musttail call void"))
+        #expect(text.contains("define ghccc void @\(name)(ptr noalias %cpu, i64 %entry_pc, i64 %ra.in, i64 %sp.in"))
+        #expect(text.contains("musttail call ghccc void"))
         #expect(text.contains(RuntimeSymbols.resolve))
         // The loop's back edge is a branch to the loop block, not a trip through the map.
         #expect(text.contains("br i1 %taken, label %\"0x10000\""))

@@ -20,7 +20,7 @@ import Testing
         let compiled = try Execution.run(["/usr/bin/env", "llc-19", "-o", "/dev/null", file.path])
         #expect(compiled.status == 0, "llc-19: \(compiled.standardError)")
         // Named after the guest: the function, its blocks, its registers, its instructions.
-        #expect(lifted.standardOutput.contains("define void @fib("))
+        #expect(lifted.standardOutput.contains("define ghccc void @fib("))
         #expect(lifted.standardOutput.contains("\"fib+0x"))
         #expect(lifted.standardOutput.contains("%sp"))
         #expect(lifted.standardOutput.contains("; 106c4: addi\tsp,sp,-48") || lifted.standardOutput.contains("; 106c4: addi sp,sp,-48"))
