@@ -46,34 +46,36 @@ enum RoundedArithmetic {
         }
     }
 
-    /// RMM: the exact result (or one with enough extra bits) in a wider format, then rounded
-    /// to the nearest target value with ties away from zero.
+    /// RMM differs from round-to-nearest-even only on an exact tie. So: the correctly rounded
+    /// RNE result, unless the operation computed in a wider format is exact (no inexact
+    /// flag) and lies exactly halfway between two target values; then away from zero.
+    /// (Rounding the wide result directly would round twice: a sqrt can land on a midpoint.)
     private static func tiesAway(_ operation: RoundedOperation, double: Bool, _ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
-        if double {
-            let wide = evaluate(operation, Float80(Double(bitPattern: a)), Float80(Double(bitPattern: b)),
-                                Float80(Double(bitPattern: c)), integer: a)
-            return round(wide, to: Double.self).bitPattern
-        }
+        let nearest = compute(operation, double: double, mode: 0, a, b, c)
+        feclearexcept(FE_INEXACT)
         let wide: Float80
-        if operation == .narrow {
+        if double {
+            wide = evaluate(operation, Float80(Double(bitPattern: a)), Float80(Double(bitPattern: b)), Float80(Double(bitPattern: c)), integer: a)
+        } else if operation == .narrow {
             wide = Float80(Double(bitPattern: a))
         } else {
             wide = evaluate(operation, Float80(single(a)), Float80(single(b)), Float80(single(c)), integer: a)
         }
-        return UInt64(round(wide, to: Float.self).bitPattern)
+        guard fetestexcept(FE_INEXACT) == 0, wide.isFinite else { return nearest }
+        if double { return tieAwayFromZero(wide, Double.self).map { $0.bitPattern } ?? nearest }
+        return tieAwayFromZero(wide, Float.self).map { UInt64($0.bitPattern) } ?? nearest
     }
 
-    private static func round<T: BinaryFloatingPoint>(_ wide: Float80, to: T.Type) -> T {
-        guard wide.isFinite else { return T(wide) }
+    /// The value away from zero when `wide` is exactly halfway between two `T` values, else nil.
+    private static func tieAwayFromZero<T: BinaryFloatingPoint>(_ wide: Float80, _: T.Type) -> T? {
         let saved = fegetround()
         fesetround(FE_TOWARDZERO)
         let towardZero = T(opaque(wide))
         fesetround(saved)
-        if Float80(towardZero) == wide { return towardZero }
         // ulp is the gap to the next larger magnitude, which may be infinity (overflow).
-        let away = wide > 0 ? towardZero.nextUp : towardZero.nextDown
         let midpoint = abs(Float80(towardZero)) + Float80(towardZero.ulp) / 2
-        return abs(wide) >= midpoint ? away : towardZero
+        guard abs(wide) == midpoint else { return nil }
+        return wide > 0 ? towardZero.nextUp : towardZero.nextDown
     }
 }
 

@@ -42,15 +42,26 @@ public enum Loader {
         guard let highest = pageProtections.keys.max(), highest + GuestMemory.pageSize <= stackTop - stackSize else {
             throw .load("\(path): segments reach into the stack area")
         }
+        // Consecutive pages with the same protection become one mapping: a large .bss is
+        // thousands of pages, and mapping them one by one made loading take seconds.
+        var ranges: [(start: UInt64, end: UInt64, protection: Int32)] = []
         for page in pageProtections.keys.sorted() {
-            try memory.map(page, GuestMemory.pageSize, protection: PROT_READ | PROT_WRITE, name: path)
+            let protection = pageProtections[page]!
+            if let last = ranges.last, last.end == page, last.protection == protection {
+                ranges[ranges.count - 1].end += GuestMemory.pageSize
+            } else {
+                ranges.append((page, page + GuestMemory.pageSize, protection))
+            }
+        }
+        for range in ranges {
+            try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE, name: path)
         }
         for segment in elf.loadSegments where segment.fileSize > 0 {
             let start = Int(segment.fileOffset)
             memory.write(Array(elf.bytes[start..<start + Int(segment.fileSize)]), at: segment.virtualAddress + bias)
         }
-        for (page, protection) in pageProtections {
-            try memory.protect(page, GuestMemory.pageSize, protection: protection)
+        for range in ranges {
+            try memory.protect(range.start, range.end - range.start, protection: range.protection)
         }
 
         try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE, name: "[stack]")

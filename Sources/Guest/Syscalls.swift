@@ -394,7 +394,7 @@ public final class LinuxProcess: @unchecked Sendable {
         do {
             try memory.map(start, length, protection: protection, name: anonymous ? "" : "file",
                            file: anonymous ? nil : (fd, offset, flags & MAP_SHARED != 0))
-        } catch { return -Int64((error as? GuestError)?.errno ?? ENOMEM) }
+        } catch { return -Int64(error.errno ?? ENOMEM) }
         return Int64(start)
     }
 

@@ -42,6 +42,16 @@ public enum Opcode: String, CaseIterable, Sendable {
     case fcvt_s_w = "fcvt.s.w", fcvt_s_wu = "fcvt.s.wu", fcvt_s_l = "fcvt.s.l", fcvt_s_lu = "fcvt.s.lu"
     case fcvt_d_w = "fcvt.d.w", fcvt_d_wu = "fcvt.d.wu", fcvt_d_l = "fcvt.d.l", fcvt_d_lu = "fcvt.d.lu"
     case fmv_x_w = "fmv.x.w", fmv_w_x = "fmv.w.x", fmv_x_d = "fmv.x.d", fmv_d_x = "fmv.d.x"
+    // Zba
+    case sh1add, sh2add, sh3add
+    case add_uw = "add.uw", sh1add_uw = "sh1add.uw", sh2add_uw = "sh2add.uw", sh3add_uw = "sh3add.uw", slli_uw = "slli.uw"
+    // Zbb
+    case andn, orn, xnor, clz, clzw, ctz, ctzw, cpop, cpopw, max, maxu, min, minu
+    case sext_b = "sext.b", sext_h = "sext.h", zext_h = "zext.h"
+    case rol, rolw, ror, rorw, rori, roriw
+    case orc_b = "orc.b", rev8
+    // Zbs
+    case bclr, bclri, bext, bexti, binv, binvi, bset, bseti
 
     public var mnemonic: String { rawValue }
 }

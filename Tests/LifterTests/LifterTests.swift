@@ -57,6 +57,16 @@ struct SplitMix: RandomNumberGenerator {
         #expect(module.verify() == nil)
     }
 
+    /// Alone in its page, so the region has slots only for the registers the instruction names:
+    /// an operand read that the operand list does not declare has no slot and fails here.
+    @Test func everyOpcodeLiftsOnItsOwn() throws {
+        for word in Self.straightLineCode(seed: 7, perOpcode: 1).dropLast() {
+            let module = IRModule(name: "single")
+            PageLifter().lift(Self.discover([word, 0x0000_8067]), into: module)
+            #expect(module.verify() == nil, "\(Decoder.decode(word)!.text(at: 0))")
+        }
+    }
+
     @Test func branchesInsideThePageStayInsideTheFunction() throws {
         // loop: addi a0,a0,-1 ; bne a0,zero,loop ; jalr zero,0(ra)
         let words: [UInt32] = [0xfff5_0513, 0xfe05_1ee3, 0x0000_8067]

@@ -2,12 +2,14 @@ import Foundation
 import Testing
 
 /// A C or C++ guest program in `Programs/`, with its expectations read from header comments:
-/// `// args: a "b c"`, `// stdin: text\n` (C escapes) and `// expect-signal`.
+/// `// args: a "b c"`, `// stdin: text\n` (C escapes), `// cflags: ...` and `// expect-signal`.
 struct GuestProgram: CustomTestStringConvertible, Sendable {
     let source: URL
     let arguments: [String]
     let standardInput: String
     let expectsSignal: Bool
+    /// Extra compiler flags (`// cflags: -march=...`).
+    let compilerFlags: [String]
 
     var name: String { source.deletingPathExtension().lastPathComponent }
     var testDescription: String { name }
@@ -31,6 +33,7 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
         arguments = directive("args").map(Self.splitArguments) ?? []
         standardInput = (directive("stdin") ?? "").replacingOccurrences(of: "\\n", with: "\n")
         expectsSignal = header.contains { $0.hasPrefix("// expect-signal") }
+        compilerFlags = directive("cflags").map(Self.splitArguments) ?? []
     }
 
     /// Splits on spaces, keeping double-quoted parts together.
@@ -57,7 +60,7 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
         }
         let compiler = source.pathExtension == "cpp" ? "riscv64-linux-gnu-g++" : "riscv64-linux-gnu-gcc"
         let temporary = outputDirectory.appendingPathComponent("\(name).\(UUID().uuidString)")
-        let result = try Execution.run(["/usr/bin/env", compiler, "-O2", "-static", "-o", temporary.path, source.path, "-lm"])
+        let result = try Execution.run(["/usr/bin/env", compiler, "-O2", "-static"] + compilerFlags + ["-o", temporary.path, source.path, "-lm"])
         guard result.status == 0 else { throw HarnessError("compiling \(name) failed:\n\(result.standardError)") }
         // rename(2) replaces atomically, so concurrent cases building the same program never see half a file.
         guard rename(temporary.path, output.path) == 0 else { throw HarnessError("cannot install \(output.path)") }

@@ -67,7 +67,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let source = directory.appendingPathComponent("\(name).S"), binary = directory.appendingPathComponent(name)
         try text.write(to: source, atomically: true, encoding: .utf8)
-        let result = try Execution.run(["/usr/bin/env", "riscv64-linux-gnu-gcc", "-nostdlib", "-static", "-march=rv64gc",
+        let result = try Execution.run(["/usr/bin/env", "riscv64-linux-gnu-gcc", "-nostdlib", "-static", "-march=rv64gc_zba_zbb_zbs",
                                         "-o", binary.path, source.path])
         guard result.status == 0 else { throw HarnessError("assembling \(name) failed:\n\(result.standardError.prefix(3000))") }
         return binary

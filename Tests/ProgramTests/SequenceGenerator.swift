@@ -101,7 +101,7 @@ struct SequenceGenerator {
     mutating func plain(_ opcode: Opcode) -> [String] {
         var prefix: [String] = []
         var parts: [String] = []
-        let word = opcode.rawValue.hasSuffix("w") && opcode.rawValue != "fcvt.s.w" && opcode.rawValue != "fcvt.d.w"
+        let word = opcode.rawValue.hasSuffix("w") && !opcode.rawValue.hasSuffix(".uw") && opcode.rawValue != "fcvt.s.w" && opcode.rawValue != "fcvt.d.w"
         for operand in opcode.operands {
             switch operand {
             case .rd, .rs1, .rs2: parts.append(integerRegisterNames[register()])

@@ -2,10 +2,16 @@ import CLLVM
 import RISCV
 
 /// Integer computation: RV64I register-register and register-immediate forms, their
-/// 32-bit `*w` variants, and the M extension. One operation table, one evaluator.
+/// 32-bit `*w` variants, the M extension and the Zba, Zbb and Zbs bit-manipulation
+/// extensions. One operation table, one evaluator.
 enum IntegerOperation {
     case add, sub, sll, slt, sltu, xor, srl, sra, or, and
     case mul, mulh, mulhsu, mulhu, div, divu, rem, remu
+    case shift1Add, shift2Add, shift3Add
+    case andNot, orNot, xnor, max, maxu, min, minu, rotateLeft, rotateRight
+    case countLeadingZeros, countTrailingZeros, populationCount
+    case signExtendByte, signExtendHalf, zeroExtendHalf, orCombineBytes, byteReverse
+    case bitClear, bitExtract, bitInvert, bitSet
 }
 
 struct IntegerForm {
@@ -14,6 +20,8 @@ struct IntegerForm {
     let immediate: Bool
     /// Computes on the low 32 bits and sign-extends the result (the `*w` forms).
     let word: Bool
+    /// rs1 is zero-extended from 32 bits first (the Zba `*.uw` forms).
+    var unsignedWordSource = false
 }
 
 let integerForms: [Opcode: IntegerForm] = {
@@ -43,13 +51,45 @@ let integerForms: [Opcode: IntegerForm] = {
     define(.divu, register: .divu, registerWord: .divuw)
     define(.rem, register: .rem, registerWord: .remw)
     define(.remu, register: .remu, registerWord: .remuw)
+    define(.shift1Add, register: .sh1add)
+    define(.shift2Add, register: .sh2add)
+    define(.shift3Add, register: .sh3add)
+    for (opcode, operation) in [(Opcode.add_uw, IntegerOperation.add), (.sh1add_uw, .shift1Add), (.sh2add_uw, .shift2Add), (.sh3add_uw, .shift3Add)] {
+        forms[opcode] = IntegerForm(operation: operation, immediate: false, word: false, unsignedWordSource: true)
+    }
+    forms[.slli_uw] = IntegerForm(operation: .sll, immediate: true, word: false, unsignedWordSource: true)
+    define(.andNot, register: .andn)
+    define(.orNot, register: .orn)
+    define(.xnor, register: .xnor)
+    define(.max, register: .max)
+    define(.maxu, register: .maxu)
+    define(.min, register: .min)
+    define(.minu, register: .minu)
+    define(.rotateLeft, register: .rol, registerWord: .rolw)
+    define(.rotateRight, register: .ror, immediate: .rori, registerWord: .rorw, immediateWord: .roriw)
+    // Unary operations ignore their second operand.
+    define(.countLeadingZeros, register: .clz, registerWord: .clzw)
+    define(.countTrailingZeros, register: .ctz, registerWord: .ctzw)
+    define(.populationCount, register: .cpop, registerWord: .cpopw)
+    define(.signExtendByte, register: .sext_b)
+    define(.signExtendHalf, register: .sext_h)
+    define(.zeroExtendHalf, register: .zext_h)
+    define(.orCombineBytes, register: .orc_b)
+    define(.byteReverse, register: .rev8)
+    define(.bitClear, register: .bclr, immediate: .bclri)
+    define(.bitExtract, register: .bext, immediate: .bexti)
+    define(.bitInvert, register: .binv, immediate: .binvi)
+    define(.bitSet, register: .bset, immediate: .bseti)
     return forms
 }()
 
 extension FunctionLifter {
     func liftInteger(_ instruction: Instruction, _ form: IntegerForm) {
-        let a = readX(instruction.rs1)
-        let b = form.immediate ? builder.constant(instruction.imm) : readX(instruction.rs2)
+        let source = readX(instruction.rs1)
+        let a = form.unsignedWordSource ? builder.zext(builder.trunc(source, types.i32), types.i64) : source
+        // Unary operations (clz, rev8, ...) have no rs2: those bits are part of the opcode.
+        let b = form.immediate ? builder.constant(instruction.imm)
+            : instruction.operands.contains(.rs2) ? readX(instruction.rs2) : builder.constant(Int64(0))
         let result: LLVMValueRef
         if form.word {
             let narrow = evaluate(form.operation, builder.trunc(a, types.i32), builder.trunc(b, types.i32), bits: 32)
@@ -106,6 +146,39 @@ extension FunctionLifter {
         case .remu:
             let isZero = zero
             return builder.select(isZero, a, builder.urem(a, builder.select(isZero, constant(1), b)))
+        case .shift1Add, .shift2Add, .shift3Add:
+            let amount: Int64 = operation == .shift1Add ? 1 : operation == .shift2Add ? 2 : 3
+            return builder.add(builder.shl(a, constant(amount)), b)
+        case .andNot: return builder.and(a, builder.xor(b, constant(-1)))
+        case .orNot: return builder.or(a, builder.xor(b, constant(-1)))
+        case .xnor: return builder.xor(builder.xor(a, b), constant(-1))
+        case .max: return builder.select(builder.icmp(LLVMIntSGT, a, b), a, b)
+        case .maxu: return builder.select(builder.icmp(LLVMIntUGT, a, b), a, b)
+        case .min: return builder.select(builder.icmp(LLVMIntSLT, a, b), a, b)
+        case .minu: return builder.select(builder.icmp(LLVMIntULT, a, b), a, b)
+        // Funnel shifts take the amount modulo the width, as the rotates do.
+        case .rotateLeft: return builder.intrinsic("llvm.fshl", [type], [a, a, b])
+        case .rotateRight: return builder.intrinsic("llvm.fshr", [type], [a, a, b])
+        case .countLeadingZeros: return builder.intrinsic("llvm.ctlz", [type], [a, builder.constant(UInt64(0), types.i1)])
+        case .countTrailingZeros: return builder.intrinsic("llvm.cttz", [type], [a, builder.constant(UInt64(0), types.i1)])
+        case .populationCount: return builder.intrinsic("llvm.ctpop", [type], [a])
+        case .signExtendByte: return builder.sext(builder.trunc(a, types.i8), type)
+        case .signExtendHalf: return builder.sext(builder.trunc(a, types.i16), type)
+        case .zeroExtendHalf: return builder.zext(builder.trunc(a, types.i16), type)
+        case .byteReverse: return builder.intrinsic("llvm.bswap", [type], [a])
+        case .orCombineBytes:
+            // Per byte: the high bit is set where the byte is non-zero; spread it over the byte.
+            let low7 = constant(0x7f7f_7f7f_7f7f_7f7f), high = constant(Int64(bitPattern: 0x8080_8080_8080_8080))
+            let flags = builder.and(builder.or(builder.add(builder.and(a, low7), low7), a), high)
+            return builder.mul(builder.lshr(flags, constant(7)), constant(0xff))
+        case .bitClear, .bitExtract, .bitInvert, .bitSet:
+            let bit = builder.shl(constant(1), shiftAmount())
+            switch operation {
+            case .bitClear: return builder.and(a, builder.xor(bit, constant(-1)))
+            case .bitInvert: return builder.xor(a, bit)
+            case .bitSet: return builder.or(a, bit)
+            default: return builder.and(builder.lshr(a, shiftAmount()), constant(1))
+            }
         }
     }
 }
