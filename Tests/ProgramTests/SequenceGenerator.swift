@@ -59,8 +59,11 @@ struct SequenceGenerator {
 
     /// The straight-line opcodes the generator draws from: every one user code can run
     /// deterministically (no ecall/ebreak/counters; control flow is generated separately).
+    /// ctzw is left out: qemu 7.2 (the oracle) answers 63 instead of 32 when the low word is
+    /// zero and high bits are set; `RandomSequenceTests.countInstructionsFollowTheSpecification`
+    /// checks it against the specification's values instead.
     static let opcodes: [Opcode] = Opcode.allCases.filter {
-        $0.controlFlow == .next && ![.fence, .fence_i, .lr_w, .lr_d, .sc_w, .sc_d].contains($0)
+        $0.controlFlow == .next && ![.fence, .fence_i, .lr_w, .lr_d, .sc_w, .sc_d, .ctzw].contains($0)
     }
 
     mutating func immediate(bits: Int) -> Int64 {
