@@ -256,10 +256,8 @@ public final class Engine: @unchecked Sendable {
         if options.perfMap || options.dumpIRDirectory != nil {
             let size = object.size(of: name) ?? 0
             let symbol = symbols.describe(region.entry)
+            recordInstalledCode(region, address: address, size: size, tier: tier)
             lock.withLock {
-                if options.perfMap {
-                    appendLine(to: "/tmp/perf-\(getpid()).map", "\(String(address, radix: 16)) \(String(size, radix: 16)) \(symbol) [tier \(tier)]")
-                }
                 if let directory = options.dumpIRDirectory {
                     if let assembly { writeFile("\(directory)/\(name).s", assembly) }
                     let milliseconds = Int(((timing.liftSeconds + timing.optimizeSeconds + timing.codegenSeconds) * 1000).rounded())
@@ -272,6 +270,13 @@ public final class Engine: @unchecked Sendable {
         timing.guestInstructions += region.page.instructions.count
         timing.codeBytes += object.bytes.count
         return (address, object)
+    }
+
+    /// Names installed code for perf: `/tmp/perf-PID.map` lines of address, size and guest symbol.
+    private func recordInstalledCode(_ region: Region, address: UInt64, size: UInt64, tier: Int) {
+        guard options.perfMap else { return }
+        let line = "\(String(address, radix: 16)) \(String(size, radix: 16)) \(symbols.describe(region.entry)) [tier \(tier)]"
+        lock.withLock { appendLine(to: "/tmp/perf-\(getpid()).map", line) }
     }
 
     /// The cache key of `region`'s code at `tier` (1: the run's level and pipeline; 0: the cheap tier, with counting).
@@ -288,6 +293,7 @@ public final class Engine: @unchecked Sendable {
         let fresh = lock.withLock { linkedSymbols.insert(symbol).inserted }
         guard fresh else { return false }
         let address = try jit.load(object, symbol: symbol)
+        recordInstalledCode(region, address: address, size: object.size(of: symbol) ?? 0, tier: tier)
         lock.withLock {
             stats.cacheHits += 1
             if tier == 1 { region.promoted = true }

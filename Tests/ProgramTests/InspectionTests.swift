@@ -54,7 +54,7 @@ import Testing
     @Test func thePerfMapCoversEveryInstalledRegion() throws {
         let statistics = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-stats-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: statistics) }
-        let result = try Execution.run([Tools.pagelift, "--perf-map", "--tier-threshold", "20", "--stats-json", statistics.path,
+        let result = try Execution.run([Tools.pagelift, "--perf-map", "--no-cache", "--tier-threshold", "20", "--stats-json", statistics.path,
                                         try Self.binary("dispatch_tables").path])
         #expect(result.status == 0)
         let mapPath = "/tmp/perf-\(result.processIdentifier).map"
