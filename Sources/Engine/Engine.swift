@@ -62,14 +62,13 @@ public struct EngineStatistics: Sendable {
 
 /// Code translated from one entry: what was discovered, and whether it may still run.
 final class Region: @unchecked Sendable {
-    let id: Int
     let entry: UInt64
     let page: DiscoveredPage
     let name: String
     var valid = true
     var promoted = false
-    init(id: Int, entry: UInt64, page: DiscoveredPage, name: String) {
-        self.id = id; self.entry = entry; self.page = page; self.name = name
+    init(entry: UInt64, page: DiscoveredPage, name: String) {
+        self.entry = entry; self.page = page; self.name = name
     }
 }
 
@@ -89,8 +88,7 @@ public final class Engine: @unchecked Sendable {
     let basePipeline: PassPipeline, optimizedPipeline: PassPipeline
     let baseGenerator: CodeGenerator
     private var optimizedGenerator: CodeGenerator?
-    /// Regions in translation order, by page for invalidation, and by entry for tier-up.
-    private var regions: [Region] = []
+    /// Regions by page for invalidation, and by entry for tier-up.
     private var regionsByPage: [UInt64: [Region]] = [:]
     private var regionsByEntry: [UInt64: Region] = [:]
     private var namesUsed: [String: Int] = [:]
@@ -218,8 +216,7 @@ public final class Engine: @unchecked Sendable {
             let base = RuntimeSymbols.regionFunction(pc)
             let uses = namesUsed[base, default: 0]
             namesUsed[base] = uses + 1
-            let region = Region(id: regions.count, entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)")
-            regions.append(region)
+            let region = Region(entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)")
             regionsByPage[page, default: []].append(region)
             regionsByEntry[pc] = region
             return region

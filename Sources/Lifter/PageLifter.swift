@@ -424,7 +424,6 @@ final class FunctionLifter {
         return result
     }
 
-    var nextPC: UInt64 { pc }
 }
 
 /// Which registers an instruction reads and writes, from its operand list.

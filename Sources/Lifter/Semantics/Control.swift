@@ -8,8 +8,6 @@ let branchPredicates: [Opcode: LLVMIntPredicate] = [
 ]
 
 extension FunctionLifter {
-    var returnAddress: UInt64 { pc }
-
     func liftJump(_ instruction: Instruction) {
         let next = pc &+ UInt64(instruction.size)
         let target: LLVMValueRef
