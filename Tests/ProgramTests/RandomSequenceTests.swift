@@ -63,13 +63,18 @@ import Testing
         }
         lines += ["li a0, 1", "mv a1, s11", "li a2, \(cases.count * 8)", "li a7, 64", "ecall",
                   "li a0, 0", "li a7, 93", "ecall", ".bss", "buffer: .space \(cases.count * 8)"]
-        let binary = try assemble(lines.joined(separator: "\n") + "\n", name: "count-corners")
-        for mode in [["-O0", "--no-cache"], ["-O2", "--no-tiering", "--no-cache"]] {
-            let result = try Execution.run([Tools.pagelift] + mode + [binary.path])
-            try #require(result.output.count == cases.count * 8)
-            for (index, (mnemonic, input, expected)) in cases.enumerated() {
-                let value = (0..<8).reduce(UInt64(0)) { $0 | UInt64(result.output[index * 8 + $1]) << UInt64(8 * $1) }
-                #expect(value == expected, "\(mnemonic) 0x\(String(input, radix: 16)) (\(mode.joined(separator: " ")))")
+        // Also linked as static-pie (ET_DYN without an interpreter), for the loader's relocated path.
+        let text = lines.joined(separator: "\n") + "\n"
+        let binaries = [try assemble(text, name: "count-corners"),
+                        try assemble(text, name: "count-corners-pie", flags: ["-static-pie", "-Wl,--no-dynamic-linker"])]
+        for binary in binaries {
+            for mode in [["-O0", "--no-cache"], ["-O2", "--no-tiering", "--no-cache"]] {
+                let result = try Execution.run([Tools.pagelift] + mode + [binary.path])
+                try #require(result.output.count == cases.count * 8)
+                for (index, (mnemonic, input, expected)) in cases.enumerated() {
+                    let value = (0..<8).reduce(UInt64(0)) { $0 | UInt64(result.output[index * 8 + $1]) << UInt64(8 * $1) }
+                    #expect(value == expected, "\(mnemonic) 0x\(String(input, radix: 16)) (\(binary.lastPathComponent) \(mode.joined(separator: " ")))")
+                }
             }
         }
     }
@@ -87,12 +92,12 @@ import Testing
         }
     }
 
-    func assemble(_ text: String, name: String) throws -> URL {
+    func assemble(_ text: String, name: String, flags: [String] = ["-static"]) throws -> URL {
         let directory = GuestProgram.packageRoot.appendingPathComponent(".build/generated")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let source = directory.appendingPathComponent("\(name).S"), binary = directory.appendingPathComponent(name)
         try text.write(to: source, atomically: true, encoding: .utf8)
-        let result = try Execution.run(["/usr/bin/env", "riscv64-linux-gnu-gcc", "-nostdlib", "-static", "-march=rv64gc_zba_zbb_zbs",
+        let result = try Execution.run(["/usr/bin/env", "riscv64-linux-gnu-gcc", "-nostdlib"] + flags + ["-march=rv64gc_zba_zbb_zbs",
                                         "-o", binary.path, source.path])
         guard result.status == 0 else { throw HarnessError("assembling \(name) failed:\n\(result.standardError.prefix(3000))") }
         return binary
