@@ -26,9 +26,10 @@ let package = Package(
             name: "pagelift",
             dependencies: ["Engine", "Guest", "ELF", "RISCV", "Lifter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmInclude),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RISCVTests", dependencies: ["RISCV"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
-        .testTarget(name: "LifterTests", dependencies: ["Lifter", "Engine", "RISCV", "Guest"], swiftSettings: llvmInclude),
-        .testTarget(name: "ProgramTests", dependencies: ["pagelift", "RISCV"], exclude: ["Programs"]),
+        .testTarget(name: "LifterTests", dependencies: ["Lifter", "Engine", "RISCV", "Guest", "TestSupport"], swiftSettings: llvmInclude),
+        .testTarget(name: "ProgramTests", dependencies: ["pagelift", "RISCV", "TestSupport"], exclude: ["Programs"]),
     ]
 )

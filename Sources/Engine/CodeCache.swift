@@ -43,7 +43,16 @@ public final class CodeCache: @unchecked Sendable {
 
     /// The key of a region compiled with `pipeline` at codegen `level`.
     public static func key(for page: DiscoveredPage, pipeline: String, level: Int, loopHeadersAreEntries: Bool) -> [UInt8] {
-        var key = Array("\(translatorVersion)|llvm \(llvmVersion)|\(hostCPU)|\(pipeline)|O\(level)|loops \(loopHeadersAreEntries)|".utf8)
+        key(fingerprint: fingerprint(of: page, loopHeadersAreEntries: loopHeadersAreEntries), pipeline: pipeline, level: level)
+    }
+
+    public static func key(fingerprint: [UInt8], pipeline: String, level: Int) -> [UInt8] {
+        Array("\(translatorVersion)|llvm \(llvmVersion)|\(hostCPU)|\(pipeline)|O\(level)|".utf8) + fingerprint
+    }
+
+    /// What the code depends on of the guest: its instructions, their addresses and the entries.
+    public static func fingerprint(of page: DiscoveredPage, loopHeadersAreEntries: Bool) -> [UInt8] {
+        var key = Array("loops \(loopHeadersAreEntries)|".utf8)
         func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { key += $0 } }
         append(UInt64(page.entries.count))
         page.entries.forEach(append)

@@ -11,14 +11,11 @@ public final class CodeMap: @unchecked Sendable {
     public let base: UnsafeMutablePointer<UInt64>
     public var baseAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
     static let slotCount = Int(GuestLimits.addressSpaceSize >> 1)
-    static let preferredBase: UInt64 = 0x2000_0000_0000
 
     public init() throws(GuestError) {
         let size = Self.slotCount * 8
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-        var pointer = mmap(UnsafeMutableRawPointer(bitPattern: UInt(Self.preferredBase)), size, PROT_READ | PROT_WRITE,
-                           flags | MAP_FIXED_NOREPLACE, -1, 0)
-        if pointer == MAP_FAILED { pointer = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0) }
+        let pointer = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0)
         guard let pointer, pointer != MAP_FAILED else {
             throw .hostFailure("cannot reserve \(size >> 30) GiB for the host code map: \(String(cString: strerror(errno)))")
         }

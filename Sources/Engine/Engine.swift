@@ -64,11 +64,14 @@ public struct EngineStatistics: Sendable {
 final class Region: @unchecked Sendable {
     let entry: UInt64
     let page: DiscoveredPage
+    /// Unique in the run; the region's code is linked as `name` (first compile) and `name.opt`.
     let name: String
+    /// The guest code part of the region's cache keys, when there is a cache.
+    let fingerprint: [UInt8]?
     var valid = true
     var promoted = false
-    init(entry: UInt64, page: DiscoveredPage, name: String) {
-        self.entry = entry; self.page = page; self.name = name
+    init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
+        self.entry = entry; self.page = page; self.name = name; self.fingerprint = fingerprint
     }
 }
 
@@ -97,8 +100,6 @@ public final class Engine: @unchecked Sendable {
     /// The JIT'd entry into translated code, and the region function that returns from it.
     private var enterStub: EnterFunction! = nil
     private var returnStub: UInt64 = 0
-    /// Function names already linked into the JIT (a cached object brings its own name).
-    private var linkedSymbols = Set<String>()
     private let tierUpQueue = DispatchQueue(label: "pagelift.tier-up")
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
@@ -208,15 +209,14 @@ public final class Engine: @unchecked Sendable {
     /// slots, so each miss costs only the code it newly reaches.
     private func translateRegion(at pc: UInt64) throws {
         let page = pc & ~(DiscoveredPage.pageSize - 1)
-        let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive) { address in
-            guard self.memory.isMapped(address, 2, needs: PROT_EXEC) else { return nil }
-            return self.memory.load(address, as: UInt16.self)
-        }
+        let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive,
+                                                 fetch: memory.instructionParcel(at:))
         let region: Region = lock.withLock {
             let base = RuntimeSymbols.regionFunction(pc)
             let uses = namesUsed[base, default: 0]
             namesUsed[base] = uses + 1
-            let region = Region(entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)")
+            let region = Region(entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)",
+                                fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
             regionsByPage[page, default: []].append(region)
             regionsByEntry[pc] = region
             return region
@@ -239,7 +239,8 @@ public final class Engine: @unchecked Sendable {
         var clock = Stopwatch()
         let module = IRModule(name: name)
         let symbols = self.symbols
-        PageLifter(describe: { symbols.describe($0) }, profile: profile).lift(region.page, into: module, functionName: name)
+        PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: options.dumpIRDirectory != nil)
+            .lift(region.page, into: module, functionName: name)
         timing.liftSeconds += clock.lap()
         dump(module, name: name, stage: "lifted")
         try pipeline.run(on: module, targetMachine: generator.targetMachine)
@@ -247,11 +248,10 @@ public final class Engine: @unchecked Sendable {
         dump(module, name: name, stage: "optimized")
         let assembly = options.dumpAssembly && options.dumpIRDirectory != nil ? try generator.assembly(for: module) : nil
         let object = try generator.object(for: module)
-        lock.withLock { _ = linkedSymbols.insert(name) }
         let address = try jit.load(object, symbol: name)
         timing.codegenSeconds += clock.lap()
         if options.perfMap || options.dumpIRDirectory != nil {
-            let size = object.size(of: name) ?? 0
+            let size = object.codeSize
             let symbol = symbols.describe(region.entry)
             recordInstalledCode(region, address: address, size: size, tier: tier)
             lock.withLock {
@@ -277,20 +277,20 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The cache key of `region`'s code at `tier` (1: the run's level and pipeline; 0: the cheap tier, with counting).
-    private func cacheKey(_ region: Region, tier: Int) -> [UInt8] {
+    private func cacheKey(_ region: Region, tier: Int) -> [UInt8]? {
         let pipeline = tier == 1 ? optimizedPipeline.text : basePipeline.text + " profiled \(options.tiers.hotThreshold)"
-        return CodeCache.key(for: region.page, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0,
-                             loopHeadersAreEntries: options.tieringActive)
+        return region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0) }
     }
 
     /// Installs `region`'s code at `tier` from the disk cache. False on a miss.
     private func installFromCache(_ region: Region, tier: Int) throws -> Bool {
         // Dumping asks to see code compiled, so it does not read the cache.
-        guard let cache, options.dumpIRDirectory == nil, let (object, symbol) = cache.load(cacheKey(region, tier: tier)) else { return false }
-        let fresh = lock.withLock { linkedSymbols.insert(symbol).inserted }
-        guard fresh else { return false }
+        guard let cache, options.dumpIRDirectory == nil, let key = cacheKey(region, tier: tier),
+              let (object, symbol) = cache.load(key) else { return false }
+        // Only a name this region owns: another region's name may already be linked (code that was remapped).
+        guard symbol == region.name || symbol == region.name + ".opt" else { return false }
         let address = try jit.load(object, symbol: symbol)
-        recordInstalledCode(region, address: address, size: object.size(of: symbol) ?? 0, tier: tier)
+        recordInstalledCode(region, address: address, size: object.codeSize, tier: tier)
         lock.withLock {
             stats.cacheHits += 1
             if tier == 1 { region.promoted = true }
@@ -301,7 +301,8 @@ public final class Engine: @unchecked Sendable {
 
     private func storeInCache(_ region: Region, tier: Int, symbol: String, object: ObjectCode) {
         guard let cache else { return }
-        cache.store(cacheKey(region, tier: tier), symbol: symbol, object: object)
+        guard let key = cacheKey(region, tier: tier) else { return }
+        cache.store(key, symbol: symbol, object: object)
         lock.withLock { stats.cacheStores += 1 }
     }
 

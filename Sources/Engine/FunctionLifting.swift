@@ -24,9 +24,8 @@ public struct FunctionLifting {
         var worklist = [start], seen = Set<UInt64>(), regions: [(UInt64, String)] = []
         while let pc = worklist.popLast() {
             guard seen.insert(pc).inserted, memory.isMapped(pc, 2, needs: PROT_EXEC) else { continue }
-            let page = DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc]) { address in
-                memory.isMapped(address, 2, needs: PROT_EXEC) ? memory.load(address, as: UInt16.self) : nil
-            }
+            let page = DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc],
+                                               fetch: memory.instructionParcel(at:))
             let name = symbols.describe(pc)
             lifter.lift(page, into: module, functionName: name)
             regions.append((pc, name))

@@ -66,9 +66,8 @@ public struct ObjectCode: Sendable, Equatable {
     public var bytes: [UInt8]
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
-    /// The size in bytes of the code holding `symbol`: the object's code sections, as each object
-    /// holds one region function (LLVMGetSymbolSize reports only common symbols' sizes).
-    public func size(of symbol: String) -> UInt64? {
+    /// The size in bytes of the object's code sections: each object holds one region function.
+    public var codeSize: UInt64 {
         let buffer = bytes.withUnsafeBufferPointer { bytes in
             bytes.withMemoryRebound(to: CChar.self) { LLVMCreateMemoryBufferWithMemoryRangeCopy($0.baseAddress, $0.count, "object")! }
         }
@@ -78,10 +77,10 @@ public struct ObjectCode: Sendable, Equatable {
         var message: UnsafeMutablePointer<CChar>?
         guard let binary = LLVMCreateBinary(buffer, context, &message) else {
             LLVMDisposeMessage(message)
-            return nil
+            return 0
         }
         defer { LLVMDisposeBinary(binary) }
-        guard let sections = LLVMObjectFileCopySectionIterator(binary) else { return nil }
+        guard let sections = LLVMObjectFileCopySectionIterator(binary) else { return 0 }
         defer { LLVMDisposeSectionIterator(sections) }
         var total: UInt64 = 0
         while LLVMObjectFileIsSectionIteratorAtEnd(binary, sections) == 0 {
@@ -90,8 +89,7 @@ public struct ObjectCode: Sendable, Equatable {
             }
             LLVMMoveToNextSection(sections)
         }
-        if total > 0 { return total }
-        return nil
+        return total
     }
 }
 

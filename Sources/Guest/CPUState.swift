@@ -12,10 +12,8 @@ public enum CPULayout {
     public static let stopReason = 544
     /// Detail for the stop: exit status, instruction bits, fault address, signal.
     public static let stopDetail = 552
-    /// Guest instructions retired, counted per translated block (for instret and --stats).
-    public static let retired = 560
     /// The runtime that owns this CPU (an unretained Swift object), for helpers.
-    public static let runtime = 568
+    public static let runtime = 560
     public static let size = 640
 }
 
@@ -68,11 +66,6 @@ public final class CPUState: @unchecked Sendable {
     public var stopDetail: UInt64 {
         get { base.load(fromByteOffset: CPULayout.stopDetail, as: UInt64.self) }
         set { base.storeBytes(of: newValue, toByteOffset: CPULayout.stopDetail, as: UInt64.self) }
-    }
-
-    public var retired: UInt64 {
-        get { base.load(fromByteOffset: CPULayout.retired, as: UInt64.self) }
-        set { base.storeBytes(of: newValue, toByteOffset: CPULayout.retired, as: UInt64.self) }
     }
 
     public var runtime: UnsafeMutableRawPointer? {

@@ -13,8 +13,6 @@ public final class GuestMemory: @unchecked Sendable {
     public static let addressMask: UInt64 = GuestLimits.addressSpaceSize - 1
     /// Room past the end so an access of up to 16 bytes at the last address stays inside.
     static let guardSize: UInt64 = 1 << 16
-    /// Where we ask the kernel to put the region, so code compiled in one run can be reused in the next.
-    static let preferredBase: UInt64 = 0x1000_0000_0000
 
     public let base: UnsafeMutableRawPointer
     public var baseAddress: UInt64 { UInt64(UInt(bitPattern: base)) }
@@ -23,7 +21,6 @@ public final class GuestMemory: @unchecked Sendable {
         public var start: UInt64
         public var end: UInt64
         public var protection: Int32
-        public var name: String
     }
 
     /// Mapped guest ranges, sorted and disjoint.
@@ -34,11 +31,7 @@ public final class GuestMemory: @unchecked Sendable {
     public init() throws(GuestError) {
         let size = Int(GuestLimits.addressSpaceSize + Self.guardSize)
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-        var pointer = mmap(UnsafeMutableRawPointer(bitPattern: UInt(Self.preferredBase)), size, PROT_NONE,
-                           flags | MAP_FIXED_NOREPLACE, -1, 0)
-        if pointer == MAP_FAILED {
-            pointer = mmap(nil, size, PROT_NONE, flags, -1, 0)
-        }
+        let pointer = mmap(nil, size, PROT_NONE, flags, -1, 0)
         guard let pointer, pointer != MAP_FAILED else {
             throw .hostFailure("cannot reserve \(size >> 30) GiB for the guest address space: \(String(cString: strerror(errno)))")
         }
@@ -75,7 +68,7 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     /// Maps fresh zeroed pages (or a file) at a page-aligned guest range, replacing whatever was there.
-    public func map(_ start: UInt64, _ length: UInt64, protection: Int32, name: String,
+    public func map(_ start: UInt64, _ length: UInt64, protection: Int32,
                     file: (fd: Int32, offset: Int64, shared: Bool)? = nil) throws(GuestError) {
         precondition(start % Self.pageSize == 0 && length % Self.pageSize == 0)
         guard inBounds(start, length), length > 0 else { throw .badAddress(start) }
@@ -91,7 +84,7 @@ public final class GuestMemory: @unchecked Sendable {
         }
         let result = mmap(host(start), Int(length), Self.hostProtection(protection), flags, fd, Int(offset))
         guard result != MAP_FAILED else { throw .hostErrno(errno) }
-        replaceRegions(start, start + length, with: Region(start: start, end: start + length, protection: protection, name: name))
+        replaceRegions(start, start + length, with: Region(start: start, end: start + length, protection: protection))
         onInvalidate?(start, start + length)
     }
 
@@ -145,8 +138,9 @@ public final class GuestMemory: @unchecked Sendable {
         bytes.withUnsafeBytes { host(address).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
     }
 
-    public func read(_ address: UInt64, count: Int) -> [UInt8] {
-        [UInt8](UnsafeRawBufferPointer(start: host(address), count: count))
+    /// The 16-bit instruction parcel at `address`, or nil if it is not mapped executable.
+    public func instructionParcel(at address: UInt64) -> UInt16? {
+        isMapped(address, 2, needs: PROT_EXEC) ? load(address, as: UInt16.self) : nil
     }
 
     public func load<T: FixedWidthInteger>(_ address: UInt64, as type: T.Type) -> T {

@@ -54,7 +54,7 @@ public enum Loader {
             }
         }
         for range in ranges {
-            try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE, name: path)
+            try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE)
         }
         for segment in elf.loadSegments where segment.fileSize > 0 {
             let start = Int(segment.fileOffset)
@@ -64,7 +64,7 @@ public enum Loader {
             try memory.protect(range.start, range.end - range.start, protection: range.protection)
         }
 
-        try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE, name: "[stack]")
+        try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE)
         let phdr = programHeaderAddress(elf) + bias
         let stack = buildStack(memory: memory, elf: elf, bias: bias, phdr: phdr, path: path,
                                arguments: arguments, environment: environment)

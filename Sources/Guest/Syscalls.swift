@@ -359,7 +359,7 @@ public final class LinuxProcess: @unchecked Sendable {
         let oldTop = GuestMemory.pageUp(current), newTop = GuestMemory.pageUp(requested)
         if newTop > oldTop {
             if memory.regions.contains(where: { $0.start < newTop && $0.end > oldTop }) { return Int64(current) }
-            do { try memory.map(oldTop, newTop - oldTop, protection: PROT_READ | PROT_WRITE, name: "[heap]") } catch { return Int64(current) }
+            do { try memory.map(oldTop, newTop - oldTop, protection: PROT_READ | PROT_WRITE) } catch { return Int64(current) }
         } else if newTop < oldTop {
             memory.unmap(newTop, oldTop - newTop)
         }
@@ -389,7 +389,7 @@ public final class LinuxProcess: @unchecked Sendable {
         }
         let anonymous = flags & MAP_ANONYMOUS != 0
         do {
-            try memory.map(start, length, protection: protection, name: anonymous ? "" : "file",
+            try memory.map(start, length, protection: protection,
                            file: anonymous ? nil : (fd, offset, flags & MAP_SHARED != 0))
         } catch { return -Int64(error.errno ?? ENOMEM) }
         return Int64(start)

@@ -42,7 +42,6 @@ public final class IRModule: @unchecked Sendable {
         return broken ? String(cString: message!) : nil
     }
 
-    public func function(named name: String) -> LLVMValueRef? { LLVMGetNamedFunction(ref, name) }
 }
 
 /// Types the lifter uses, made once per module.

@@ -41,17 +41,22 @@ public struct PageLifter {
     public var describe: (UInt64) -> String
     /// When set, the code counts its entries and loop iterations (the cheap tier's job).
     public var profile: RegionProfile?
+    /// Attach each guest instruction's disassembly to its IR, for readers of the IR (`lift`,
+    /// `--dump-ir`); translation for execution skips the formatting.
+    public var annotate: Bool
 
-    public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil) {
+    public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil,
+                annotate: Bool = true) {
         self.describe = describe
         self.profile = profile
+        self.annotate = annotate
     }
 
     /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
     @discardableResult
     public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
         let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
-        let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile)
+        let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile, annotate: annotate)
         function.emit()
         return name
     }
@@ -66,6 +71,7 @@ final class FunctionLifter {
     let entryPC: LLVMValueRef
     let describe: (UInt64) -> String
     let profile: RegionProfile?
+    let annotates: Bool
     let module: LLVMModuleRef
     let context: LLVMContextRef
 
@@ -74,6 +80,8 @@ final class FunctionLifter {
     var floatSlots: [Int: LLVMValueRef] = [:]
     let writtenIntegers: Set<Int>
     let writtenFloats: Set<Int>
+    let usedIntegers: Set<Int>
+    let usedFloats: Set<Int>
     /// The shared exit: its phi collects the guest pc to continue at.
     var exitBlock: LLVMBasicBlockRef!
     var exitTarget: LLVMValueRef!
@@ -81,10 +89,12 @@ final class FunctionLifter {
     /// The guest pc of the instruction being lifted.
     var pc: UInt64 = 0
 
-    init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?) {
+    init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?,
+         annotate: Bool) {
         self.page = page
         self.describe = describe
         self.profile = profile
+        self.annotates = annotate
         self.module = module.ref
         self.context = module.context
         types = IRTypes(module.context)
@@ -103,15 +113,14 @@ final class FunctionLifter {
         let noalias = LLVMGetEnumAttributeKindForName("noalias", 7)
         LLVMAddAttributeAtIndex(function, 1, LLVMCreateEnumAttribute(module.context, noalias, 0))
 
-        var writtenX = Set<Int>(), writtenF = Set<Int>()
-        for case .instruction(let instruction) in page.instructions.values {
-            let effects = RegisterEffects(instruction)
-            writtenX.formUnion(effects.writesInteger)
-            writtenF.formUnion(effects.writesFloat)
-        }
-        writtenX.remove(0)
-        writtenIntegers = writtenX
-        writtenFloats = writtenF
+        var effects = RegisterEffects()
+        for case .instruction(let instruction) in page.instructions.values { effects.add(instruction) }
+        effects.writesInteger.remove(0)
+        effects.readsInteger.remove(0)
+        writtenIntegers = effects.writesInteger
+        writtenFloats = effects.writesFloat
+        usedIntegers = effects.readsInteger.union(effects.writesInteger)
+        usedFloats = effects.readsFloat.union(effects.writesFloat)
     }
 
     deinit { LLVMDisposeBuilder(builder.ref) }
@@ -128,15 +137,8 @@ final class FunctionLifter {
 
         // The registers this page touches live in allocas that mem2reg turns into SSA values.
         builder.position(at: entry)
-        var used = Set<Int>(), usedFloats = Set<Int>()
-        for case .instruction(let instruction) in page.instructions.values {
-            let effects = RegisterEffects(instruction)
-            used.formUnion(effects.readsInteger.union(effects.writesInteger))
-            usedFloats.formUnion(effects.readsFloat.union(effects.writesFloat))
-        }
-        used.remove(0)
-        used.formUnion(RegisterPassing.registers)   // passed through even when this region does not touch them
-        for index in used.sorted() {
+        // The passed registers get slots even when this region does not touch them: they pass through.
+        for index in usedIntegers.union(RegisterPassing.registers).sorted() {
             integerSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, integerRegisterNames[index] + ".slot")
         }
         for index in usedFloats.sorted() {
@@ -192,7 +194,7 @@ final class FunctionLifter {
                 let before = LLVMGetLastInstruction(builder.currentBlock)
                 let start = builder.currentBlock
                 let continues = lift(instruction)
-                annotate(from: before, in: start, with: instruction)
+                if annotates { annotate(from: before, in: start, with: instruction) }
                 guard continues else { return }
                 address = address &+ UInt64(instruction.size)
                 if let next = blocks[address] {
@@ -426,12 +428,12 @@ final class FunctionLifter {
 
 }
 
-/// Which registers an instruction reads and writes, from its operand list.
+/// Which registers instructions read and write, from their operand lists.
 struct RegisterEffects {
     var readsInteger = Set<Int>(), writesInteger = Set<Int>()
     var readsFloat = Set<Int>(), writesFloat = Set<Int>()
 
-    init(_ instruction: Instruction) {
+    mutating func add(_ instruction: Instruction) {
         for operand in instruction.operands {
             switch operand {
             case .rd: writesInteger.insert(instruction.rd)

@@ -1,4 +1,5 @@
 import RISCV
+import TestSupport
 
 /// Writes random RISC-V instruction sequences as a freestanding assembly program.
 /// Each sequence starts from registers set to corner values, runs, and dumps the whole
@@ -8,7 +9,7 @@ import RISCV
 /// -2048..-1537 and scratch memory for loads, stores and atomics at 0..2047; t6 (x31)
 /// carries addresses for atomics and jumps. Every other register is fair game.
 struct SequenceGenerator {
-    var random: SplitMixGenerator
+    var random: SplitMix
     static let dumpSize = 512
     static let scratchSize = 2048
     static let reserved: Set<Int> = [27, 31]
@@ -18,7 +19,7 @@ struct SequenceGenerator {
     var observeFlags: Bool
 
     init(seed: UInt64, observeFlags: Bool) {
-        random = SplitMixGenerator(state: seed)
+        random = SplitMix(state: seed)
         self.observeFlags = observeFlags
     }
 
@@ -175,16 +176,5 @@ struct SequenceGenerator {
         }
         text += ["li a0, 0", "li a7, 93", "ecall", ".bss", ".balign 64", "buffer: .space 4096"]
         return text.map { $0.hasSuffix(":") || $0.hasPrefix(".") || $0.hasPrefix("#") ? $0 : "    " + $0 }.joined(separator: "\n") + "\n"
-    }
-}
-
-struct SplitMixGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
