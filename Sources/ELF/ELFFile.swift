@@ -33,7 +33,34 @@ public struct ELFFile: Sendable {
     /// The PT_PHDR address if present (an offset from the load bias for PIE).
     public let programHeaderAddress: UInt64?
     public let interpreter: String?
+    /// Named functions and objects: what runtime messages and `lift` need.
     public let symbols: [Symbol]
+    public let sections: [Section]
+    /// The raw `.symtab`, for tools that must choose among symbols the way binutils does.
+    public let symbolTable: [SymbolEntry]
+
+    public struct Section: Sendable {
+        public var name = ""
+        var nameOffset: UInt32
+        public var type: UInt32
+        public var flags: UInt64
+        public var address: UInt64
+        public var fileOffset: UInt64
+        public var size: UInt64
+        var link: Int
+        var entrySize: UInt64
+        public var isExecutable: Bool { flags & 0x4 != 0 }          // SHF_EXECINSTR
+        public var hasContents: Bool { type != 8 }                   // not SHT_NOBITS
+    }
+
+    public struct SymbolEntry: Sendable {
+        public var name: String
+        public var value: UInt64
+        public var size: UInt64
+        public var type: UInt8          // STT_*
+        public var binding: UInt8       // STB_*
+        public var sectionIndex: Int    // SHN_* or a section header index
+    }
 
     public static let machineRISCV: UInt16 = 243
     static let pageSize: UInt64 = 4096
@@ -119,8 +146,13 @@ public struct ELFFile: Sendable {
         loadSegments = sorted
         programHeaderAddress = phdrAddress
         self.interpreter = interpreter
-        symbols = Self.readSymbols(reader, sectionHeaderOffset: sectionHeaderOffset, entrySize: sectionHeaderEntrySize,
-                                   count: sectionHeaderCount, nameIndex: sectionNameIndex)
+        sections = Self.readSections(reader, sectionHeaderOffset: sectionHeaderOffset, entrySize: sectionHeaderEntrySize,
+                                     count: sectionHeaderCount, nameIndex: sectionNameIndex)
+        symbolTable = Self.readSymbolTable(reader, sections: sections)
+        symbols = symbolTable.compactMap { entry in
+            guard entry.type == 1 || entry.type == 2, entry.value != 0, !entry.name.isEmpty, !entry.name.hasPrefix("$") else { return nil }
+            return Symbol(name: entry.name, address: entry.value, size: entry.size, isFunction: entry.type == 2)
+        }
     }
 
     static func fits(offset: UInt64, size: UInt64, in fileSize: Int) -> Bool {
@@ -128,32 +160,45 @@ public struct ELFFile: Sendable {
         return !overflow && end <= UInt64(fileSize)
     }
 
-    /// Symbols from `.symtab`; a damaged table only costs names, never the run.
-    private static func readSymbols(_ reader: ByteReader, sectionHeaderOffset: UInt64, entrySize: Int,
-                                    count: Int, nameIndex: Int) -> [Symbol] {
+    /// Section headers; a damaged table only costs names and listings, never the run.
+    private static func readSections(_ reader: ByteReader, sectionHeaderOffset: UInt64, entrySize: Int,
+                                     count: Int, nameIndex: Int) -> [Section] {
         guard count > 0, entrySize == 64,
               fits(offset: sectionHeaderOffset, size: UInt64(count * 64), in: reader.bytes.count) else { return [] }
-        func section(_ index: Int) -> (type: UInt32, offset: UInt64, size: UInt64, link: Int, entrySize: UInt64) {
+        var sections = (0..<count).map { index -> Section in
             let at = Int(sectionHeaderOffset) + index * 64
-            return (reader.u32(at + 4), reader.u64(at + 24), reader.u64(at + 32), Int(reader.u32(at + 40)), reader.u64(at + 56))
+            return Section(nameOffset: reader.u32(at), type: reader.u32(at + 4), flags: reader.u64(at + 8),
+                           address: reader.u64(at + 16), fileOffset: reader.u64(at + 24), size: reader.u64(at + 32),
+                           link: Int(reader.u32(at + 40)), entrySize: reader.u64(at + 56))
         }
-        var result: [Symbol] = []
-        for index in 0..<count {
-            let table = section(index)
-            guard table.type == 2, table.entrySize == 24, table.link < count,
-                  fits(offset: table.offset, size: table.size, in: reader.bytes.count) else { continue }
-            let strings = section(table.link)
-            guard fits(offset: strings.offset, size: strings.size, in: reader.bytes.count) else { continue }
+        if nameIndex < count {
+            let strings = sections[nameIndex]
+            for index in sections.indices {
+                sections[index].name = string(reader, in: strings, at: UInt64(sections[index].nameOffset))
+            }
+        }
+        return sections
+    }
+
+    /// A NUL-terminated string of a string table section; empty when it lies outside the file.
+    private static func string(_ reader: ByteReader, in table: Section, at offset: UInt64) -> String {
+        guard offset < table.size, fits(offset: table.fileOffset, size: table.size, in: reader.bytes.count) else { return "" }
+        let start = Int(table.fileOffset + offset), end = Int(table.fileOffset + table.size)
+        return String(decoding: reader.bytes[start..<end].prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Every entry of `.symtab` (index 0 excluded), in table order.
+    private static func readSymbolTable(_ reader: ByteReader, sections: [Section]) -> [SymbolEntry] {
+        var result: [SymbolEntry] = []
+        for table in sections where table.type == 2 && table.entrySize == 24 && table.link < sections.count {
+            guard fits(offset: table.fileOffset, size: table.size, in: reader.bytes.count) else { continue }
+            let strings = sections[table.link]
             for symbolIndex in 1..<max(1, Int(table.size / 24)) {
-                let at = Int(table.offset) + symbolIndex * 24
-                let nameOffset = UInt64(reader.u32(at)), info = reader.bytes[at + 4]
-                let value = reader.u64(at + 8), size = reader.u64(at + 16)
-                let type = info & 0xf
-                guard type == 1 || type == 2, value != 0, nameOffset < strings.size else { continue }
-                let start = Int(strings.offset + nameOffset), end = Int(strings.offset + strings.size)
-                let name = String(decoding: reader.bytes[start..<end].prefix { $0 != 0 }, as: UTF8.self)
-                guard !name.isEmpty, !name.hasPrefix("$") else { continue }
-                result.append(Symbol(name: name, address: value, size: size, isFunction: type == 2))
+                let at = Int(table.fileOffset) + symbolIndex * 24
+                let info = reader.bytes[at + 4]
+                result.append(SymbolEntry(name: string(reader, in: strings, at: UInt64(reader.u32(at))),
+                                          value: reader.u64(at + 8), size: reader.u64(at + 16),
+                                          type: info & 0xf, binding: info >> 4, sectionIndex: Int(reader.u16(at + 6))))
             }
         }
         return result

@@ -12,7 +12,7 @@ struct PageLift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagelift",
         abstract: "Run Linux RISC-V (RV64GC) programs on x86-64, translated page by page through LLVM.",
-        subcommands: [Run.self, Lift.self, Compare.self],
+        subcommands: [Run.self, Lift.self, Disasm.self, Compare.self],
         defaultSubcommand: Run.self)
 }
 

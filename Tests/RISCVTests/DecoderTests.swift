@@ -71,7 +71,7 @@ import Testing
             let expected = fields[2].trimmingCharacters(in: .whitespaces)
             if expected.hasPrefix(".") || expected == "unimp" || expected == "c.unimp" { continue }
             let instruction = Decoder.decode(bits)
-            let mnemonic = instruction.map { $0.text(at: 0, compressedNames: true).split(separator: "\t").first.map(String.init) ?? "" }
+            let mnemonic = instruction.map { $0.assembly(at: 0, aliases: false).mnemonic }
             checked += 1
             if mnemonic != expected { mismatches.append("\(line) -> \(mnemonic ?? "illegal")") }
         }
