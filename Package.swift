@@ -19,9 +19,10 @@ let package = Package(
         .target(name: "RISCV"),
         .target(name: "ELF"),
         .target(name: "CHostSyscall"),
+        .target(name: "CHostFloat"),
         .target(name: "Guest", dependencies: ["ELF", "RISCV", "CHostSyscall"]),
         .target(name: "Lifter", dependencies: ["CLLVM", "RISCV", "ELF", "Guest"], swiftSettings: llvmInclude),
-        .target(name: "Engine", dependencies: ["CLLVM", "RISCV", "ELF", "Guest", "Lifter"], swiftSettings: llvmInclude),
+        .target(name: "Engine", dependencies: ["CLLVM", "RISCV", "ELF", "Guest", "Lifter", "CHostFloat"], swiftSettings: llvmInclude),
         .executableTarget(
             name: "pagelift",
             dependencies: ["Engine", "Guest", "ELF", "RISCV", "Lifter", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHostFloat
 import CLLVM
 import Dispatch
 import ELF
@@ -129,6 +130,7 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.syscall: unsafeBitCast(syscallHelper, to: UInt64.self),
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
             RuntimeSymbols.roundedOperation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
+            RuntimeSymbols.foldFloatFlags: unsafeBitCast(foldFloatFlags, to: UInt64.self),
         ])
         let stubs = IRModule(name: "pagelift_runtime")
         RuntimeStubs.emit(into: stubs)
@@ -153,10 +155,12 @@ public final class Engine: @unchecked Sendable {
         defer { FaultHandler.currentCPU = nil }
         var clock = Stopwatch()
         defer { lock.withLock { stats.runSeconds = clock.lap() } }
+        pagelift_set_host_float_flags(0)
         while true {
             cpu.stopReason = .none
             let pc = cpu.pc
-            enterStub(cpu.base, pc, resolve(pc))
+            let code = GuestFloatFlags.preserved { resolve(pc) }
+            enterStub(cpu.base, pc, code)
             switch cpu.stopReason {
             case .none: continue
             case .exit: return .exited(Int32(truncatingIfNeeded: cpu.stopDetail))
@@ -384,10 +388,31 @@ private func engine(_ cpu: UnsafeMutableRawPointer) -> Engine {
     Unmanaged<Engine>.fromOpaque(cpu.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer.self)).takeUnretainedValue()
 }
 
-private let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in engine(cpu).resolve(pc) }
-private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in engine(cpu).syscall() }
-private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in engine(cpu).promote(entry: entry) }
-private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in engine(cpu).readCounter(csr) }
+// Runtime entries keep the guest's accrued floating-point flags (host MXCSR) out of reach
+// of whatever arithmetic the runtime and LLVM do on this thread.
+private let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
+    GuestFloatFlags.preserved { engine(cpu).resolve(pc) }
+}
+private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in
+    GuestFloatFlags.preserved { engine(cpu).syscall() }
+}
+private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
+    GuestFloatFlags.preserved { engine(cpu).promote(entry: entry) }
+}
+private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
+    GuestFloatFlags.preserved { engine(cpu).readCounter(csr) }
+}
+private let foldFloatFlags: @convention(c) (UnsafeMutablePointer<UInt32>?) -> Void = pagelift_fold_float_flags
+
+/// While translated code runs, the guest's floating-point exception flags accrue in the host's
+/// (MXCSR); fcsr holds the rest. Runtime code in between must neither add to them nor lose them.
+enum GuestFloatFlags {
+    static func preserved<T>(_ body: () -> T) -> T {
+        let flags = pagelift_host_float_flags()
+        defer { pagelift_set_host_float_flags(flags) }
+        return body()
+    }
+}
 
 private func writeFile(_ path: String, _ text: String) {
     guard let file = fopen(path, "w") else {

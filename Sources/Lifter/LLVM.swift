@@ -106,9 +106,6 @@ struct Builder {
     func icmp(_ predicate: LLVMIntPredicate, _ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef {
         LLVMBuildICmp(ref, predicate, a, b, name)
     }
-    func fcmp(_ predicate: LLVMRealPredicate, _ a: LLVMValueRef, _ b: LLVMValueRef) -> LLVMValueRef {
-        LLVMBuildFCmp(ref, predicate, a, b, "")
-    }
     func select(_ condition: LLVMValueRef, _ a: LLVMValueRef, _ b: LLVMValueRef, _ name: String = "") -> LLVMValueRef {
         LLVMBuildSelect(ref, condition, a, b, name)
     }
@@ -137,9 +134,40 @@ struct Builder {
     }
 
     @discardableResult
+    /// Calls carry `strictfp`: the functions we build are strictfp (see `strict`), and a call
+    /// in one must not let LLVM assume the callee leaves the floating-point state alone.
     func call(_ type: LLVMTypeRef, _ function: LLVMValueRef, _ arguments: [LLVMValueRef], _ name: String = "") -> LLVMValueRef {
         var arguments = arguments.map { Optional($0) }
-        return LLVMBuildCall2(ref, type, function, &arguments, UInt32(arguments.count), name)
+        let call = LLVMBuildCall2(ref, type, function, &arguments, UInt32(arguments.count), name)!
+        LLVMAddCallSiteAttribute(call, UInt32.max, Builder.attribute("strictfp", in: LLVMGetModuleContext(module)))
+        return call
+    }
+
+    static func attribute(_ name: String, in context: LLVMContextRef) -> LLVMAttributeRef {
+        LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName(name, name.utf8.count), 0)
+    }
+
+    /// A floating-point operation as LLVM's constrained intrinsic `llvm.experimental.constrained.<name>`,
+    /// rounding to nearest (other modes go through the runtime) with strict exception semantics:
+    /// the optimizer may neither drop, duplicate, move nor fold it, so the host's exception flags
+    /// (MXCSR, where the guest's fflags accrue) see exactly the guest's operations.
+    func strict(_ name: String, _ overloads: [LLVMTypeRef], _ arguments: [LLVMValueRef], rounds: Bool) -> LLVMValueRef {
+        let context = LLVMGetModuleContext(module)
+        func metadata(_ text: String) -> LLVMValueRef {
+            LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, text, text.utf8.count))
+        }
+        let rounding = rounds ? [metadata("round.tonearest")] : []
+        return intrinsic("llvm.experimental.constrained." + name, overloads, arguments + rounding + [metadata("fpexcept.strict")])
+    }
+
+    /// `fcmp` with exception semantics: quiet compares raise invalid only for signaling NaNs
+    /// (feq), signaling ones for any NaN (flt, fle).
+    func strictCompare(_ predicate: String, _ a: LLVMValueRef, _ b: LLVMValueRef, signaling: Bool = false) -> LLVMValueRef {
+        let context = LLVMGetModuleContext(module)
+        let condition = LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, predicate, predicate.utf8.count))!
+        let except = LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, "fpexcept.strict", 15))!
+        return intrinsic(signaling ? "llvm.experimental.constrained.fcmps" : "llvm.experimental.constrained.fcmp",
+                         [LLVMTypeOf(a)], [a, b, condition, except])
     }
 
     /// Calls an LLVM intrinsic such as `llvm.fma` overloaded on `overloads`.

@@ -18,6 +18,8 @@ public enum RuntimeSymbols {
     /// `i64 rounded(i32 operation, i32 double, i32 mode, i64 a, i64 b, i64 c)`: an FP
     /// operation in a rounding mode other than round-to-nearest-even (`RoundedOperation`).
     public static let roundedOperation = "pagelift_rounded_operation"
+    /// `void fold_float_flags(ptr fcsr)`: moves the host's accrued exception flags into fcsr.
+    public static let foldFloatFlags = "pagelift_fold_float_flags"
     /// `void region_hot(ptr cpu, i64 entry)`: the counter of the region entered at `entry` reached the threshold.
     public static let regionHot = "pagelift_region_hot"
 
@@ -110,8 +112,9 @@ final class FunctionLifter {
             let name = integerRegisterNames[register] + ".in"
             LLVMSetValueName2(LLVMGetParam(function, UInt32(2 + offset)), name, name.utf8.count)
         }
-        let noalias = LLVMGetEnumAttributeKindForName("noalias", 7)
-        LLVMAddAttributeAtIndex(function, 1, LLVMCreateEnumAttribute(module.context, noalias, 0))
+        LLVMAddAttributeAtIndex(function, 1, Builder.attribute("noalias", in: module.context))
+        // Guest floating-point operations accrue exception flags: see Builder.strict.
+        LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("strictfp", in: module.context))
 
         var effects = RegisterEffects()
         for case .instruction(let instruction) in page.instructions.values { effects.add(instruction) }

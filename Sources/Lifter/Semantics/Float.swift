@@ -14,12 +14,13 @@ enum Precision {
 }
 
 enum FloatForm {
-    case arithmetic(LLVMOpcode, Precision)
+    case arithmetic(RoundedOperation, Precision)
     case squareRoot(Precision)
     case fused(negateProduct: Bool, negateAddend: Bool, Precision)
     case signInjection(SignSource, Precision)
     case minMax(maximum: Bool, Precision)
-    case compare(LLVMRealPredicate, Precision)
+    /// feq is a quiet comparison; flt and fle signal invalid for any NaN.
+    case compare(predicate: String, signaling: Bool, Precision)
     case classify(Precision)
     case toInteger(Precision, bits: Int, signed: Bool)
     case fromInteger(Precision, bits: Int, signed: Bool)
@@ -31,10 +32,10 @@ enum FloatForm {
 }
 
 let floatForms: [Opcode: FloatForm] = [
-    .fadd_s: .arithmetic(LLVMFAdd, .single), .fsub_s: .arithmetic(LLVMFSub, .single),
-    .fmul_s: .arithmetic(LLVMFMul, .single), .fdiv_s: .arithmetic(LLVMFDiv, .single),
-    .fadd_d: .arithmetic(LLVMFAdd, .double), .fsub_d: .arithmetic(LLVMFSub, .double),
-    .fmul_d: .arithmetic(LLVMFMul, .double), .fdiv_d: .arithmetic(LLVMFDiv, .double),
+    .fadd_s: .arithmetic(.add, .single), .fsub_s: .arithmetic(.subtract, .single),
+    .fmul_s: .arithmetic(.multiply, .single), .fdiv_s: .arithmetic(.divide, .single),
+    .fadd_d: .arithmetic(.add, .double), .fsub_d: .arithmetic(.subtract, .double),
+    .fmul_d: .arithmetic(.multiply, .double), .fdiv_d: .arithmetic(.divide, .double),
     .fsqrt_s: .squareRoot(.single), .fsqrt_d: .squareRoot(.double),
     .fmadd_s: .fused(negateProduct: false, negateAddend: false, .single),
     .fmsub_s: .fused(negateProduct: false, negateAddend: true, .single),
@@ -50,8 +51,10 @@ let floatForms: [Opcode: FloatForm] = [
     .fsgnjx_d: .signInjection(.xor, .double),
     .fmin_s: .minMax(maximum: false, .single), .fmax_s: .minMax(maximum: true, .single),
     .fmin_d: .minMax(maximum: false, .double), .fmax_d: .minMax(maximum: true, .double),
-    .feq_s: .compare(LLVMRealOEQ, .single), .flt_s: .compare(LLVMRealOLT, .single), .fle_s: .compare(LLVMRealOLE, .single),
-    .feq_d: .compare(LLVMRealOEQ, .double), .flt_d: .compare(LLVMRealOLT, .double), .fle_d: .compare(LLVMRealOLE, .double),
+    .feq_s: .compare(predicate: "oeq", signaling: false, .single), .flt_s: .compare(predicate: "olt", signaling: true, .single),
+    .fle_s: .compare(predicate: "ole", signaling: true, .single),
+    .feq_d: .compare(predicate: "oeq", signaling: false, .double), .flt_d: .compare(predicate: "olt", signaling: true, .double),
+    .fle_d: .compare(predicate: "ole", signaling: true, .double),
     .fclass_s: .classify(.single), .fclass_d: .classify(.double),
     .fcvt_w_s: .toInteger(.single, bits: 32, signed: true), .fcvt_wu_s: .toInteger(.single, bits: 32, signed: false),
     .fcvt_l_s: .toInteger(.single, bits: 64, signed: true), .fcvt_lu_s: .toInteger(.single, bits: 64, signed: false),
@@ -70,6 +73,14 @@ let floatForms: [Opcode: FloatForm] = [
 public enum RoundedOperation: UInt32, Sendable {
     case add, subtract, multiply, divide, squareRoot, fusedMultiplyAdd
     case fromInt32, fromUInt32, fromInt64, fromUInt64, narrow
+
+    /// The constrained intrinsic of the binary arithmetic operations.
+    var constrainedName: String { [.add: "fadd", .subtract: "fsub", .multiply: "fmul"][self] ?? "fdiv" }
+}
+
+/// RISC-V's fflags bits, as they sit in fcsr.
+enum FloatFlag: Int64 {
+    case inexact = 1, underflow = 2, overflow = 4, divideByZero = 8, invalid = 16
 }
 
 extension FunctionLifter {
@@ -145,7 +156,13 @@ extension FunctionLifter {
     /// A float's raw bits as an integer of its width.
     func bits(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef { builder.bitcast(value, bitsType(precision)) }
 
-    func isNaN(_ value: LLVMValueRef) -> LLVMValueRef { builder.fcmp(LLVMRealUNO, value, value) }
+    func isNaN(_ value: LLVMValueRef) -> LLVMValueRef { builder.strictCompare("uno", value, value) }
+
+    /// Ors flags the host does not raise by itself (conversions to integers) into fcsr.
+    func accrue(_ flags: LLVMValueRef) {
+        let field = cpuField(CPULayout.fcsr)
+        builder.store(builder.or(builder.load(types.i32, field, align: 4), flags), field, align: 4)
+    }
 
     func canonical(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef {
         let nan = builder.bitcast(builder.constant(precision.canonicalNaN, bitsType(precision)), floatType(precision))
@@ -155,26 +172,28 @@ extension FunctionLifter {
     func liftFloat(_ instruction: Instruction, _ form: FloatForm) {
         let rd = instruction.rd, rs1 = instruction.rs1, rs2 = instruction.rs2
         switch form {
-        case .arithmetic(let opcode, let p):
+        case .arithmetic(let operation, let p):
             let a = readFloat(rs1, p), b = readFloat(rs2, p)
-            let operation: RoundedOperation = [LLVMFAdd: .add, LLVMFSub: .subtract, LLVMFMul: .multiply][opcode] ?? .divide
             let result = rounded(operation, p, mode: instruction.roundingMode, operands: [bits(a, p), bits(b, p)]) {
-                LLVMBuildBinOp(builder.ref, opcode, a, b, "")!
+                builder.strict(operation.constrainedName, [floatType(p)], [a, b], rounds: true)
             }
             writeFloat(rd, canonical(result, p), p)
         case .squareRoot(let p):
             let a = readFloat(rs1, p)
             let result = rounded(.squareRoot, p, mode: instruction.roundingMode, operands: [bits(a, p)]) {
-                builder.intrinsic("llvm.sqrt", [floatType(p)], [a])
+                builder.strict("sqrt", [floatType(p)], [a], rounds: true)
             }
             writeFloat(rd, canonical(result, p), p)
         case .fused(let negateProduct, let negateAddend, let p):
             var a = readFloat(rs1, p), c = readFloat(instruction.rs3, p)
             let b = readFloat(rs2, p)
+            // RISC-V raises invalid for infinity times zero even when the addend is a quiet NaN; x86 does not.
+            accrue(builder.select(productOfInfinityAndZero(bits(a, p), bits(b, p), p),
+                                  builder.constant(FloatFlag.invalid.rawValue, types.i32), builder.constant(Int64(0), types.i32)))
             if negateProduct { a = LLVMBuildFNeg(builder.ref, a, "") }
             if negateAddend { c = LLVMBuildFNeg(builder.ref, c, "") }
             let result = rounded(.fusedMultiplyAdd, p, mode: instruction.roundingMode, operands: [bits(a, p), bits(b, p), bits(c, p)]) {
-                builder.intrinsic("llvm.fma", [floatType(p)], [a, b, c])
+                builder.strict("fma", [floatType(p)], [a, b, c], rounds: true)
             }
             writeFloat(rd, canonical(result, p), p)
         case .signInjection(let source, let p):
@@ -190,8 +209,9 @@ extension FunctionLifter {
             writeFloatBits(rd, builder.or(magnitude, sign), p)
         case .minMax(let maximum, let p):
             writeFloatBits(rd, minMax(readFloatBits(rs1, p), readFloatBits(rs2, p), maximum: maximum, p), p)
-        case .compare(let predicate, let p):
-            writeX(rd, builder.zext(builder.fcmp(predicate, readFloat(rs1, p), readFloat(rs2, p)), types.i64))
+        case .compare(let predicate, let signaling, let p):
+            let holds = builder.strictCompare(predicate, readFloat(rs1, p), readFloat(rs2, p), signaling: signaling)
+            writeX(rd, builder.zext(holds, types.i64))
         case .classify(let p):
             writeX(rd, classify(readFloatBits(rs1, p), p))
         case .toInteger(let p, let bits, let signed):
@@ -203,14 +223,14 @@ extension FunctionLifter {
             // int32 to double is exact: no rounding mode can change it.
             let mode = p == .double && width == 32 ? 0 : instruction.roundingMode
             let value = rounded(operation, p, mode: mode, operands: [register]) {
-                signed ? LLVMBuildSIToFP(builder.ref, source, floatType(p), "")! : LLVMBuildUIToFP(builder.ref, source, floatType(p), "")!
+                builder.strict(signed ? "sitofp" : "uitofp", [floatType(p), LLVMTypeOf(source)], [source], rounds: true)
             }
             writeFloat(rd, value, p)
         case .convert(let from, let to):
             let value = readFloat(rs1, from)
-            let converted = to == .double ? LLVMBuildFPExt(builder.ref, value, types.double, "")!
+            let converted = to == .double ? builder.strict("fpext", [types.double, types.float], [value], rounds: false)
                 : rounded(.narrow, .single, mode: instruction.roundingMode, operands: [bits(value, from)]) {
-                    LLVMBuildFPTrunc(builder.ref, value, types.float, "")!
+                    builder.strict("fptrunc", [types.float, types.double], [value], rounds: true)
                 }
             writeFloat(rd, canonical(converted, to), to)
         case .moveToInteger(let p):
@@ -222,12 +242,26 @@ extension FunctionLifter {
         }
     }
 
+    /// Whether one factor is infinite and the other zero, by their bits (raising nothing).
+    private func productOfInfinityAndZero(_ a: LLVMValueRef, _ b: LLVMValueRef, _ p: Precision) -> LLVMValueRef {
+        let type = bitsType(p)
+        let magnitudeMask = builder.constant((UInt64(1) << UInt64(p.bits - 1)) - 1, type)
+        let infinity = builder.constant(((UInt64(1) << UInt64(p.exponentBits)) - 1) << UInt64(p.mantissaBits), type)
+        let zero = builder.constant(UInt64(0), type)
+        let (magnitudeA, magnitudeB) = (builder.and(a, magnitudeMask), builder.and(b, magnitudeMask))
+        func both(_ x: LLVMValueRef, _ y: LLVMValueRef) -> LLVMValueRef {
+            builder.and(builder.icmp(LLVMIntEQ, x, infinity), builder.icmp(LLVMIntEQ, y, zero))
+        }
+        return builder.or(both(magnitudeA, magnitudeB), both(magnitudeB, magnitudeA))
+    }
+
     /// fmin/fmax: a NaN operand yields the other operand, two NaNs the canonical NaN, and -0 < +0.
     private func minMax(_ aBits: LLVMValueRef, _ bBits: LLVMValueRef, maximum: Bool, _ p: Precision) -> LLVMValueRef {
         let a = builder.bitcast(aBits, floatType(p)), b = builder.bitcast(bBits, floatType(p))
         let aNaN = isNaN(a), bNaN = isNaN(b)
-        let aWins = builder.fcmp(maximum ? LLVMRealOGT : LLVMRealOLT, a, b)
-        let equal = builder.fcmp(LLVMRealOEQ, a, b)
+        // Quiet comparisons: only a signaling NaN operand raises invalid, as fmin/fmax require.
+        let aWins = builder.strictCompare(maximum ? "ogt" : "olt", a, b)
+        let equal = builder.strictCompare("oeq", a, b)
         // Equal values differ at most in the sign of zero: min takes the negative one, max the positive.
         let tie = maximum ? builder.and(aBits, bBits) : builder.or(aBits, bBits)
         var result = builder.select(equal, tie, builder.select(aWins, aBits, bBits))
@@ -268,16 +302,17 @@ extension FunctionLifter {
         }
     }
 
-    /// Rounds to an integral value in rounding mode `mode` (0..4), or in frm when `mode` is 7.
+    /// Rounds to an integral value in rounding mode `mode` (0..4), or in frm when `mode` is 7,
+    /// raising no flag but invalid for a signaling NaN (the caller decides inexact).
     private func roundIntegral(_ value: LLVMValueRef, _ p: Precision, mode: Int) -> LLVMValueRef {
         let type = floatType(p)
         func rounded(_ mode: Int) -> LLVMValueRef {
             switch mode {
-            case 1: return builder.intrinsic("llvm.trunc", [type], [value])
-            case 2: return builder.intrinsic("llvm.floor", [type], [value])
-            case 3: return builder.intrinsic("llvm.ceil", [type], [value])
-            case 4: return builder.intrinsic("llvm.round", [type], [value])
-            default: return builder.intrinsic("llvm.roundeven", [type], [value])
+            case 1: return builder.strict("trunc", [type], [value], rounds: false)
+            case 2: return builder.strict("floor", [type], [value], rounds: false)
+            case 3: return builder.strict("ceil", [type], [value], rounds: false)
+            case 4: return nearestMaxMagnitude(value, p)
+            default: return builder.strict("roundeven", [type], [value], rounds: false)
             }
         }
         guard mode == 7 else { return rounded(mode) }
@@ -288,15 +323,55 @@ extension FunctionLifter {
         }
     }
 
-    /// fcvt to an integer saturates out-of-range values and maps NaN to the largest value.
+    /// Round half away from zero, with exact steps only: values of 2^mantissaBits and more are integral
+    /// already, below that the fraction x - trunc(x) and trunc(x) +- 1 are exact.
+    private func nearestMaxMagnitude(_ value: LLVMValueRef, _ p: Precision) -> LLVMValueRef {
+        let type = floatType(p)
+        func constant(_ x: Double) -> LLVMValueRef { LLVMConstReal(type, x) }
+        let magnitude = builder.intrinsic("llvm.fabs", [type], [value])
+        let small = builder.strictCompare("olt", magnitude, constant(Double(sign: .plus, exponent: p.mantissaBits, significand: 1)))
+        let x = builder.select(small, value, constant(0))
+        let truncated = builder.strict("trunc", [type], [x], rounds: false)
+        let fraction = builder.intrinsic("llvm.fabs", [type], [builder.strict("fsub", [type], [x, truncated], rounds: true)])
+        let away = builder.select(builder.strictCompare("oge", fraction, constant(0.5)), constant(1), constant(0))
+        let step = builder.intrinsic("llvm.copysign", [type], [away, value])
+        return builder.select(small, builder.strict("fadd", [type], [truncated, step], rounds: true), value)
+    }
+
+    /// fcvt to an integer: saturates out-of-range values, maps NaN to the largest value, and
+    /// raises invalid (out of range, NaN) or inexact (in range, not integral) itself, since
+    /// the host's conversion sequences would raise other flags than RISC-V's.
     private func toInteger(_ value: LLVMValueRef, _ p: Precision, bits: Int, signed: Bool, roundingMode: Int) -> LLVMValueRef {
-        let type = types.integer(bits: bits)
+        let type = floatType(p)
+        func constant(_ x: Double) -> LLVMValueRef { LLVMConstReal(type, x) }
         let integral = roundIntegral(value, p, mode: roundingMode)
-        let saturated = builder.intrinsic(signed ? "llvm.fptosi.sat" : "llvm.fptoui.sat", [type, floatType(p)], [integral])
-        let largest: LLVMValueRef = signed
-            ? builder.constant(bits == 64 ? Int64.max : Int64(Int32.max), type)
-            : builder.constant(Int64(-1), type)
-        let result = builder.select(isNaN(value), largest, saturated)
-        return bits == 64 ? result : builder.sext(result, types.i64)
+        // In range: [-2^(bits-1), 2^(bits-1)) signed, (-1, 2^bits) unsigned; the bounds are exact in both precisions.
+        let upper = constant(Double(sign: .plus, exponent: signed ? bits - 1 : bits, significand: 1))
+        let lowerHolds = signed ? builder.strictCompare("oge", integral, constant(-Double(sign: .plus, exponent: bits - 1, significand: 1)))
+                                : builder.strictCompare("ogt", integral, constant(-1))
+        let inRange = builder.and(lowerHolds, builder.strictCompare("olt", integral, upper))
+        let safe = builder.select(inRange, integral, constant(0))
+        let converted: LLVMValueRef
+        if signed || bits == 32 {
+            // Unsigned words fit a signed 64-bit conversion.
+            let wide = builder.strict("fptosi", [types.i64, type], [safe], rounds: false)
+            converted = bits == 64 ? wide : builder.sext(builder.trunc(wide, types.i32), types.i64)
+        } else {
+            // 2^63 and above: subtract 2^63 first (exact there), chosen before subtracting so nothing else rounds.
+            let twoTo63 = constant(Double(sign: .plus, exponent: 63, significand: 1))
+            let high = builder.strictCompare("oge", safe, twoTo63)
+            let adjusted = builder.strict("fsub", [type], [safe, builder.select(high, twoTo63, constant(0))], rounds: true)
+            let low = builder.strict("fptosi", [types.i64, type], [adjusted], rounds: false)
+            converted = builder.xor(low, builder.select(high, builder.constant(Int64.min), builder.constant(Int64(0))))
+        }
+        let largest: Int64 = signed ? (bits == 64 ? Int64.max : Int64(Int32.max)) : (bits == 64 ? -1 : Int64(Int32(bitPattern: UInt32.max)))
+        let smallest: Int64 = signed ? (bits == 64 ? Int64.min : Int64(Int32.min)) : 0
+        let positive = builder.or(isNaN(value), builder.strictCompare("ogt", value, constant(0)))
+        let saturated = builder.select(positive, builder.constant(largest), builder.constant(smallest))
+        let inexact = builder.and(inRange, builder.strictCompare("une", integral, value))
+        let flags = builder.or(builder.select(inRange, builder.constant(Int64(0), types.i32), builder.constant(FloatFlag.invalid.rawValue, types.i32)),
+                               builder.select(inexact, builder.constant(FloatFlag.inexact.rawValue, types.i32), builder.constant(Int64(0), types.i32)))
+        accrue(flags)
+        return builder.select(inRange, converted, saturated)
     }
 }

@@ -3,7 +3,8 @@ import Guest
 import RISCV
 
 /// ecall, ebreak, fences and Zicsr. The CSRs user code can reach are the FP ones
-/// (kept in the CPU state's fcsr word) and the read-only counters (a runtime helper).
+/// (kept in the CPU state's fcsr word, except for flags native operations raise, which
+/// accrue in the host until a CSR instruction folds them in) and the read-only counters.
 enum ControlStatusRegister: Int64 {
     case fflags = 0x001, frm = 0x002, fcsr = 0x003
     case cycle = 0xc00, time = 0xc01, instret = 0xc02
@@ -43,6 +44,11 @@ extension FunctionLifter {
             return true
         }
         let field = cpuField(CPULayout.fcsr)
+        if register != .frm {
+            // The flags of native operations accrue in the host; bring them into fcsr first.
+            let (type, function) = helper(RuntimeSymbols.foldFloatFlags, returns: types.void, [types.ptr])
+            _ = builder.call(type, function, [field])
+        }
         let fcsr = builder.zext(builder.load(types.i32, field, "fcsr", align: 4), types.i64)
         let (shift, mask): (Int64, Int64) = switch register {
         case .fflags: (0, 0x1f)
