@@ -129,8 +129,7 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.resolve: unsafeBitCast(resolveHelper, to: UInt64.self),
             RuntimeSymbols.syscall: unsafeBitCast(syscallHelper, to: UInt64.self),
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
-            RuntimeSymbols.roundedOperation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
-            RuntimeSymbols.foldFloatFlags: unsafeBitCast(foldFloatFlags, to: UInt64.self),
+            RuntimeStubs.roundedOperationImplementation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
         ])
         let stubs = IRModule(name: "pagelift_runtime")
         RuntimeStubs.emit(into: stubs)
@@ -402,7 +401,6 @@ private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) ->
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
     GuestFloatFlags.preserved { engine(cpu).readCounter(csr) }
 }
-private let foldFloatFlags: @convention(c) (UnsafeMutablePointer<UInt32>?) -> Void = pagelift_fold_float_flags
 
 /// While translated code runs, the guest's floating-point exception flags accrue in the host's
 /// (MXCSR); fcsr holds the rest. Runtime code in between must neither add to them nor lose them.

@@ -15,11 +15,13 @@ public enum RuntimeSymbols {
     public static let syscall = "pagelift_syscall"
     /// `i64 read_counter(ptr cpu, i32 csr)`: cycle, time, instret.
     public static let readCounter = "pagelift_read_counter"
-    /// `i64 rounded(i32 operation, i32 double, i32 mode, i64 a, i64 b, i64 c)`: an FP
+    /// `preserve_all i64 rounded(i32 operation, i32 double, i32 mode, i64 a, i64 b, i64 c)`: an FP
     /// operation in a rounding mode other than round-to-nearest-even (`RoundedOperation`).
     public static let roundedOperation = "pagelift_rounded_operation"
-    /// `void fold_float_flags(ptr fcsr)`: moves the host's accrued exception flags into fcsr.
-    public static let foldFloatFlags = "pagelift_fold_float_flags"
+    /// `preserve_all void sync_float_flags(ptr fcsr)`: ors the host's accrued exception flags into fcsr.
+    public static let syncFloatFlags = "pagelift_sync_float_flags"
+    /// `preserve_all void settle_float_flags(ptr fcsr)`: after fcsr's flags were written, drops host flags they lack.
+    public static let settleFloatFlags = "pagelift_settle_float_flags"
     /// `void region_hot(ptr cpu, i64 entry)`: the counter of the region entered at `entry` reached the threshold.
     public static let regionHot = "pagelift_region_hot"
 
@@ -80,6 +82,9 @@ final class FunctionLifter {
     var blocks: [UInt64: LLVMBasicBlockRef] = [:]
     var integerSlots: [Int: LLVMValueRef] = [:]
     var floatSlots: [Int: LLVMValueRef] = [:]
+    /// frm, kept like a register: only CSR instructions change it, so dynamic-mode operations
+    /// test a value in a register instead of reloading fcsr after every helper call.
+    var roundingModeSlot: LLVMValueRef! = nil
     let writtenIntegers: Set<Int>
     let writtenFloats: Set<Int>
     let usedIntegers: Set<Int>
@@ -154,6 +159,8 @@ final class FunctionLifter {
         for (index, slot) in floatSlots.sorted(by: { $0.key < $1.key }) {
             builder.store(builder.load(types.i64, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
         }
+        roundingModeSlot = LLVMBuildAlloca(builder.ref, types.i32, "frm.slot")
+        reloadRoundingMode()
         // The fault handler names the code a guest fault happened in by this pc; only the
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
@@ -194,12 +201,17 @@ final class FunctionLifter {
                 stop(.illegalInstruction, pc: builder.constant(address), detail: builder.constant(UInt64(bits)))
                 return
             case .instruction(let instruction):
-                let before = LLVMGetLastInstruction(builder.currentBlock)
-                let start = builder.currentBlock
-                let continues = lift(instruction)
-                if annotates { annotate(from: before, in: start, with: instruction) }
-                guard continues else { return }
-                address = address &+ UInt64(instruction.size)
+                if let idiom = flagsSavedAroundCompare(at: address) {
+                    liftFlagsSavedAroundCompare(idiom)
+                    address = idiom.end
+                } else {
+                    let before = LLVMGetLastInstruction(builder.currentBlock)
+                    let start = builder.currentBlock
+                    let continues = lift(instruction)
+                    if annotates { annotate(from: before, in: start, with: instruction) }
+                    guard continues else { return }
+                    address = address &+ UInt64(instruction.size)
+                }
                 if let next = blocks[address] {
                     builder.br(next)
                     return
@@ -305,8 +317,17 @@ final class FunctionLifter {
         }
     }
 
+    func reloadRoundingMode() {
+        let fcsr = builder.load(types.i32, cpuField(CPULayout.fcsr), "fcsr", align: 4)
+        let frm = builder.and(builder.lshr(fcsr, builder.constant(Int64(5), types.i32)), builder.constant(Int64(7), types.i32), "frm")
+        builder.store(frm, roundingModeSlot, align: 4)
+    }
+
+    var roundingMode: LLVMValueRef { builder.load(types.i32, roundingModeSlot, "frm", align: 4) }
+
     /// Loads every register this page uses from the CPU state (at entry, and after helpers that may change them).
     func reloadRegisters() {
+        reloadRoundingMode()
         for (index, slot) in integerSlots.sorted(by: { $0.key < $1.key }) {
             builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
         }

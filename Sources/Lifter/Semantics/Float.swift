@@ -95,8 +95,11 @@ extension FunctionLifter {
             while arguments.count < 3 { arguments.append(builder.constant(Int64(0))) }
             let (type, function) = helper(RuntimeSymbols.roundedOperation, returns: types.i64,
                                           [types.i32, types.i32, types.i32, types.i64, types.i64, types.i64])
+            // preserve_all (see RuntimeSymbols.roundedOperation): values live in XMM registers stay there.
+            LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
             let bits = builder.call(type, function, [builder.constant(Int64(operation.rawValue), types.i32),
                                                      builder.constant(precision == .double ? Int64(1) : 0, types.i32), mode] + arguments)
+            LLVMSetInstructionCallConv(bits, LLVMPreserveAllCallConv.rawValue)
             let narrowed = precision == .double ? bits : builder.trunc(bits, types.i32)
             return builder.bitcast(narrowed, floatType(precision))
         }
@@ -104,9 +107,10 @@ extension FunctionLifter {
         case 0: return native()
         case 1...4: return viaRuntime(builder.constant(Int64(mode), types.i32))
         default:
-            let frm = builder.and(builder.lshr(builder.load(types.i32, cpuField(CPULayout.fcsr), align: 4),
-                                               builder.constant(Int64(5), types.i32)), builder.constant(Int64(7), types.i32), "frm")
-            let nearest = builder.icmp(LLVMIntEQ, frm, builder.constant(Int64(0), types.i32))
+            let frm = roundingMode
+            // Programs rarely leave round-to-nearest: lay the native path out as the straight line.
+            let nearest = builder.intrinsic("llvm.expect", [types.i1], [builder.icmp(LLVMIntEQ, frm, builder.constant(Int64(0), types.i32)),
+                                                                        builder.constant(UInt64(1), types.i1)])
             let fast = newBlock("round_nearest"), slow = newBlock("round_other"), done = newBlock("rounded")
             builder.condBr(nearest, fast, slow)
             builder.position(at: fast)
@@ -156,7 +160,10 @@ extension FunctionLifter {
     /// A float's raw bits as an integer of its width.
     func bits(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef { builder.bitcast(value, bitsType(precision)) }
 
-    func isNaN(_ value: LLVMValueRef) -> LLVMValueRef { builder.strictCompare("uno", value, value) }
+    /// By class, not by comparison: raises nothing, even for a signaling NaN.
+    func isNaN(_ value: LLVMValueRef) -> LLVMValueRef {
+        builder.intrinsic("llvm.is.fpclass", [LLVMTypeOf(value)], [value, builder.constant(Int64(3), types.i32)])
+    }
 
     /// Ors flags the host does not raise by itself (conversions to integers) into fcsr.
     func accrue(_ flags: LLVMValueRef) {
@@ -316,8 +323,7 @@ extension FunctionLifter {
             }
         }
         guard mode == 7 else { return rounded(mode) }
-        let frm = builder.and(builder.lshr(builder.load(types.i32, cpuField(CPULayout.fcsr), align: 4),
-                                           builder.constant(Int64(5), types.i32)), builder.constant(Int64(7), types.i32))
+        let frm = roundingMode
         return (1...4).reduce(rounded(0)) { result, mode in
             builder.select(builder.icmp(LLVMIntEQ, frm, builder.constant(Int64(mode), types.i32)), rounded(mode), result)
         }

@@ -24,8 +24,51 @@ extension FunctionLifter {
         builder.position(at: resume)
     }
 
+    /// `frflags rX; flt/fle/feq rY, fa, fb; fsflags rX` (gcc's quiet comparison, e.g. around sqrt):
+    /// the flags the comparison raises are discarded. Found when the three are straight-line code.
+    struct FlagsSavedAroundCompare {
+        let read: Instruction, compare: Instruction, restore: Instruction
+        let addresses: (UInt64, UInt64, UInt64)
+        let end: UInt64
+    }
+
+    func flagsSavedAroundCompare(at address: UInt64) -> FlagsSavedAroundCompare? {
+        func instruction(at address: UInt64) -> Instruction? {
+            if case .instruction(let instruction)? = page.instructions[address] { return instruction }
+            return nil
+        }
+        guard let read = instruction(at: address), read.opcode == .csrrs, read.imm == ControlStatusRegister.fflags.rawValue,
+              read.rs1 == 0, read.rd != 0 else { return nil }
+        let second = address &+ UInt64(read.size)
+        guard blocks[second] == nil, let compare = instruction(at: second), case .compare? = floatForms[compare.opcode],
+              compare.rd != read.rd else { return nil }
+        let third = second &+ UInt64(compare.size)
+        guard blocks[third] == nil, let restore = instruction(at: third), restore.opcode == .csrrw,
+              restore.imm == ControlStatusRegister.fflags.rawValue, restore.rd == 0, restore.rs1 == read.rd else { return nil }
+        return FlagsSavedAroundCompare(read: read, compare: compare, restore: restore,
+                                       addresses: (address, second, third), end: third &+ UInt64(restore.size))
+    }
+
+    /// The same effects without making the host's flags visible twice: the comparison raises nothing
+    /// (its flags would be discarded), so after the read the host holds no flag rX lacks and the
+    /// restore need not look at them (each look waits for every floating-point operation in flight).
+    func liftFlagsSavedAroundCompare(_ idiom: FlagsSavedAroundCompare) {
+        pc = idiom.addresses.0
+        _ = liftCSR(idiom.read)
+        pc = idiom.addresses.1
+        guard case .compare(let predicate, _, let p)? = floatForms[idiom.compare.opcode] else { return }
+        let a = readFloat(idiom.compare.rs1, p), b = readFloat(idiom.compare.rs2, p)
+        let unordered = builder.or(isNaN(a), isNaN(b))
+        let zero = LLVMConstReal(floatType(p), 0)!
+        let holds = builder.strictCompare(predicate, builder.select(unordered, zero, a), builder.select(unordered, zero, b))
+        writeX(idiom.compare.rd, builder.zext(builder.and(holds, builder.xor(unordered, builder.constant(UInt64(1), types.i1))), types.i64))
+        pc = idiom.addresses.2
+        _ = liftCSR(idiom.restore, hostFlagsWithin: true)
+    }
+
     /// Returns false (and stops the guest with SIGILL) for a CSR user mode cannot access.
-    func liftCSR(_ instruction: Instruction) -> Bool {
+    /// `hostFlagsWithin`: the host's accrued flags are known to be a subset of what is written.
+    func liftCSR(_ instruction: Instruction, hostFlagsWithin: Bool = false) -> Bool {
         guard let register = ControlStatusRegister(rawValue: instruction.imm) else { return false }
         let immediateForm = [.csrrwi, .csrrsi, .csrrci].contains(instruction.opcode)
         let source = immediateForm ? builder.constant(Int64(instruction.rs1)) : readX(instruction.rs1)
@@ -44,11 +87,9 @@ extension FunctionLifter {
             return true
         }
         let field = cpuField(CPULayout.fcsr)
-        if register != .frm {
-            // The flags of native operations accrue in the host; bring them into fcsr first.
-            let (type, function) = helper(RuntimeSymbols.foldFloatFlags, returns: types.void, [types.ptr])
-            _ = builder.call(type, function, [field])
-        }
+        // The flags of native operations accrue in the host: bring them into fcsr before a read.
+        let flagsVisible = register != .frm
+        if flagsVisible && instruction.rd != 0 { callFloatFlagsHelper(RuntimeSymbols.syncFloatFlags, field) }
         let fcsr = builder.zext(builder.load(types.i32, field, "fcsr", align: 4), types.i64)
         let (shift, mask): (Int64, Int64) = switch register {
         case .fflags: (0, 0x1f)
@@ -65,8 +106,17 @@ extension FunctionLifter {
             let placed = builder.shl(builder.and(updated, builder.constant(mask)), builder.constant(shift))
             let kept = builder.and(fcsr, builder.constant(~(mask << shift) & 0xff))
             builder.store(builder.trunc(builder.or(kept, placed), types.i32), field, align: 4)
+            if flagsVisible && !hostFlagsWithin { callFloatFlagsHelper(RuntimeSymbols.settleFloatFlags, field) }
+            if register != .fflags { reloadRoundingMode() }
         }
         writeX(instruction.rd, old)
         return true
+    }
+
+    /// preserve_all: the helper keeps every register, so live guest values need no spills.
+    private func callFloatFlagsHelper(_ name: String, _ fcsr: LLVMValueRef) {
+        let (type, function) = helper(name, returns: types.void, [types.ptr])
+        LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
+        LLVMSetInstructionCallConv(builder.call(type, function, [fcsr]), LLVMPreserveAllCallConv.rawValue)
     }
 }
