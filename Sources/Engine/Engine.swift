@@ -114,7 +114,7 @@ public final class Engine: @unchecked Sendable {
         jit = try JIT()
         let chosen = options.pipeline ?? PassPipeline(level: options.optimizationLevel)
         if options.tieringActive {
-            basePipeline = PassPipeline(level: 0)
+            basePipeline = options.tiers.basePipeline.map(PassPipeline.init(text:)) ?? PassPipeline(level: 0)
             baseGenerator = try CodeGenerator(optimizationLevel: 0)
         } else {
             basePipeline = chosen

@@ -6,6 +6,8 @@ import Glibc
 public struct TierConfiguration: Sendable, Equatable {
     /// Executions (entries plus loop iterations) after which a region is recompiled optimized.
     public var hotThreshold: UInt64 = 2000
+    /// IR passes for the cheap tier before FastISel; nil: LLVM's O0 pipeline (always-inline only).
+    public var basePipeline: String? = nil
 
     public init() {}
 
@@ -16,6 +18,8 @@ public struct TierConfiguration: Sendable, Equatable {
             case "hot_threshold":
                 guard let number = UInt64(value), number > 0 else { throw ConfigurationError("hot_threshold must be a positive integer") }
                 hotThreshold = number
+            case "base_pipeline":
+                basePipeline = value == "none" ? nil : value
             default: throw ConfigurationError("unknown setting '\(key)'")
             }
         }

@@ -87,6 +87,9 @@ struct Run: ParsableCommand {
         options.tiering = !noTiering
         options.synchronousTierUp = synchronousTierUp
         do { options.tiers = try TierConfiguration.load(executablePath: absolutePath(CommandLine.arguments[0])) } catch { fail("\(error)") }
+        if let base = options.tiers.basePipeline {
+            do { try PassPipeline(text: base).validate() } catch { fail("tiers.conf base_pipeline '\(base)': \(error)", status: 2) }
+        }
         if let tierThreshold {
             guard tierThreshold > 0 else { fail("--tier-threshold must be positive") }
             options.tiers.hotThreshold = tierThreshold
@@ -197,9 +200,9 @@ struct Lift: ParsableCommand {
     }
 }
 
-func fail(_ message: String) -> Never {
+func fail(_ message: String, status: Int32 = 1) -> Never {
     FileHandleError.write("pagelift: \(message)\n")
-    Glibc.exit(1)
+    Glibc.exit(status)
 }
 
 enum FileHandleError {

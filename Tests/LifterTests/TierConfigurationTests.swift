@@ -16,4 +16,9 @@ import Testing
         #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "just words") }
         #expect((try? TierConfiguration(parsing: "# comment\n hot_threshold = 7 # seven\n"))?.hotThreshold == 7)
     }
+
+    @Test func readsTheCheapTiersPipeline() throws {
+        #expect(try TierConfiguration(parsing: "base_pipeline = function(mem2reg)").basePipeline == "function(mem2reg)")
+        #expect(try TierConfiguration(parsing: "base_pipeline = none").basePipeline == nil)
+    }
 }

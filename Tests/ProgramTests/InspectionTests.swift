@@ -45,6 +45,17 @@ import Testing
         }
     }
 
+    @Test func aBadCheapTierPipelineInTheConfigurationIsAClearErrorWithStatus2() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-tiers-\(UUID().uuidString).conf")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try "base_pipeline = function(no-such-pass)\n".write(to: config, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PAGELIFT_CONFIG"] = config.path
+        let result = try Execution.run([Tools.pagelift, try Self.binary("hello").path], environment: environment)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("base_pipeline") && result.standardError.contains("no-such-pass"), "\(result.standardError)")
+    }
+
     @Test func liftRejectsAnUnknownSymbol() throws {
         let result = try Execution.run([Tools.pagelift, "lift", try Self.binary("hello").path, "--symbol", "no_such_function"])
         #expect(result.status == 1)
