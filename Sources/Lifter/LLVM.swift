@@ -162,10 +162,14 @@ struct Builder {
 
     /// `fcmp` with exception semantics: quiet compares raise invalid only for signaling NaNs
     /// (feq), signaling ones for any NaN (flt, fle).
-    func strictCompare(_ predicate: String, _ a: LLVMValueRef, _ b: LLVMValueRef, signaling: Bool = false) -> LLVMValueRef {
+    /// `ignoringExceptions`: for operands that cannot raise anything (results of arithmetic are never
+    /// signaling NaNs), which lets LLVM use its cheapest comparison.
+    func strictCompare(_ predicate: String, _ a: LLVMValueRef, _ b: LLVMValueRef, signaling: Bool = false,
+                       ignoringExceptions: Bool = false) -> LLVMValueRef {
         let context = LLVMGetModuleContext(module)
         let condition = LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, predicate, predicate.utf8.count))!
-        let except = LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, "fpexcept.strict", 15))!
+        let behavior = ignoringExceptions ? "fpexcept.ignore" : "fpexcept.strict"
+        let except = LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, behavior, behavior.utf8.count))!
         return intrinsic(signaling ? "llvm.experimental.constrained.fcmps" : "llvm.experimental.constrained.fcmp",
                          [LLVMTypeOf(a)], [a, b, condition, except])
     }

@@ -165,15 +165,25 @@ extension FunctionLifter {
         builder.intrinsic("llvm.is.fpclass", [LLVMTypeOf(value)], [value, builder.constant(Int64(3), types.i32)])
     }
 
-    /// Ors flags the host does not raise by itself (conversions to integers) into fcsr.
+    /// Ors flags the host does not raise by itself (conversions to integers) into fcsr, on a
+    /// branch: they are rare, and an unconditional read-modify-write of fcsr would chain every
+    /// such instruction to the previous one through memory.
     func accrue(_ flags: LLVMValueRef) {
+        let raised = builder.intrinsic("llvm.expect", [types.i1], [builder.icmp(LLVMIntNE, flags, builder.constant(Int64(0), types.i32)),
+                                                                   builder.constant(UInt64(0), types.i1)])
+        let record = newBlock("raise_flags"), done = newBlock("flags_raised")
+        builder.condBr(raised, record, done)
+        builder.position(at: record)
         let field = cpuField(CPULayout.fcsr)
         builder.store(builder.or(builder.load(types.i32, field, align: 4), flags), field, align: 4)
+        builder.br(done)
+        builder.position(at: done)
     }
 
+    /// `value` is the result of an operation, so never a signaling NaN: the NaN test raises nothing.
     func canonical(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef {
         let nan = builder.bitcast(builder.constant(precision.canonicalNaN, bitsType(precision)), floatType(precision))
-        return builder.select(isNaN(value), nan, value)
+        return builder.select(builder.strictCompare("uno", value, value, ignoringExceptions: true), nan, value)
     }
 
     func liftFloat(_ instruction: Instruction, _ form: FloatForm) {
