@@ -205,10 +205,8 @@ final class FunctionLifter {
                     liftFlagsSavedAroundCompare(idiom)
                     address = idiom.end
                 } else {
-                    let before = LLVMGetLastInstruction(builder.currentBlock)
-                    let start = builder.currentBlock
-                    let continues = lift(instruction)
-                    if annotates { annotate(from: before, in: start, with: instruction) }
+                    var continues = true
+                    annotated(instruction) { continues = lift(instruction) }
                     guard continues else { return }
                     address = address &+ UInt64(instruction.size)
                 }
@@ -223,6 +221,14 @@ final class FunctionLifter {
     /// Attaches `!pagelift.insn !{!"<pc>: <disassembly>"}` to the IR a guest instruction produced
     /// (all of it but register-slot traffic, which mem2reg removes), so dumps can show where each
     /// guest instruction's IR starts, before and after optimization.
+    /// Emits `instruction` with `body`, then (for dumps) marks where its IR starts.
+    func annotated(_ instruction: Instruction, _ body: () -> Void) {
+        let before = LLVMGetLastInstruction(builder.currentBlock)
+        let start = builder.currentBlock
+        body()
+        if annotates { annotate(from: before, in: start, with: instruction) }
+    }
+
     private func annotate(from before: LLVMValueRef?, in block: LLVMBasicBlockRef, with instruction: Instruction) {
         let text = "\(String(pc, radix: 16)): \(instruction.text(at: pc))"
         var string: LLVMMetadataRef? = LLVMMDStringInContext2(context, text, text.utf8.count)

@@ -53,17 +53,19 @@ extension FunctionLifter {
     /// (its flags would be discarded), so after the read the host holds no flag rX lacks and the
     /// restore need not look at them (each look waits for every floating-point operation in flight).
     func liftFlagsSavedAroundCompare(_ idiom: FlagsSavedAroundCompare) {
-        pc = idiom.addresses.0
-        _ = liftCSR(idiom.read)
-        pc = idiom.addresses.1
         guard case .compare(let predicate, _, let p)? = floatForms[idiom.compare.opcode] else { return }
-        let a = readFloat(idiom.compare.rs1, p), b = readFloat(idiom.compare.rs2, p)
-        let unordered = builder.or(isNaN(a), isNaN(b))
-        let zero = LLVMConstReal(floatType(p), 0)!
-        let holds = builder.strictCompare(predicate, builder.select(unordered, zero, a), builder.select(unordered, zero, b))
-        writeX(idiom.compare.rd, builder.zext(builder.and(holds, builder.xor(unordered, builder.constant(UInt64(1), types.i1))), types.i64))
+        pc = idiom.addresses.0
+        annotated(idiom.read) { _ = liftCSR(idiom.read) }
+        pc = idiom.addresses.1
+        annotated(idiom.compare) {
+            let a = readFloat(idiom.compare.rs1, p), b = readFloat(idiom.compare.rs2, p)
+            let unordered = builder.or(isNaN(a), isNaN(b))
+            let zero = LLVMConstReal(floatType(p), 0)!
+            let holds = builder.strictCompare(predicate, builder.select(unordered, zero, a), builder.select(unordered, zero, b))
+            writeX(idiom.compare.rd, builder.zext(builder.and(holds, builder.xor(unordered, builder.constant(UInt64(1), types.i1))), types.i64))
+        }
         pc = idiom.addresses.2
-        _ = liftCSR(idiom.restore, hostFlagsWithin: true)
+        annotated(idiom.restore) { _ = liftCSR(idiom.restore, hostFlagsWithin: true) }
     }
 
     /// Returns false (and stops the guest with SIGILL) for a CSR user mode cannot access.
