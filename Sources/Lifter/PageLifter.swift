@@ -161,6 +161,11 @@ final class FunctionLifter {
         }
         roundingModeSlot = LLVMBuildAlloca(builder.ref, types.i32, "frm.slot")
         reloadRoundingMode()
+        // Global addresses, once per function: with the large code model FastISel cannot
+        // materialize them and would hand every block that names one to SelectionDAG.
+        memoryBase = opaqueAddress(externalGlobal(RuntimeSymbols.guestMemory), "memory")
+        codeMap = opaqueAddress(externalGlobal(RuntimeSymbols.codeMap), "code_map")
+        if profile != nil { regionCounter = opaqueAddress(counterGlobal, "counter") }
         // The fault handler names the code a guest fault happened in by this pc; only the
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
@@ -293,8 +298,17 @@ final class FunctionLifter {
         return builder.gep(memoryBase, byteOffset: masked)
     }
 
-    lazy var memoryBase: LLVMValueRef = externalGlobal(RuntimeSymbols.guestMemory)
-    lazy var codeMap: LLVMValueRef = externalGlobal(RuntimeSymbols.codeMap)
+    var memoryBase: LLVMValueRef! = nil
+    var codeMap: LLVMValueRef! = nil
+    var regionCounter: LLVMValueRef! = nil
+
+    /// The global's address as a value the entry block computes (launder.invariant.group only hides
+    /// that it is a constant, so later blocks use a register instead of re-materializing it).
+    private func opaqueAddress(_ global: LLVMValueRef, _ name: String) -> LLVMValueRef {
+        let value = builder.intrinsic("llvm.launder.invariant.group", [types.ptr], [global])
+        LLVMSetValueName2(value, name, name.utf8.count)
+        return value
+    }
 
     private func externalGlobal(_ name: String) -> LLVMValueRef {
         if let existing = LLVMGetNamedGlobal(module, name) { return existing }
@@ -377,7 +391,7 @@ final class FunctionLifter {
     /// and returns whether it has (an i1). Only in profiled code.
     private func countExecution() -> LLVMValueRef {
         guard let profile else { return builder.constant(UInt64(0), types.i1) }
-        let slot = regionCounter
+        let slot: LLVMValueRef = regionCounter
         let count = builder.add(builder.load(types.i64, slot, "count", align: 8), builder.constant(Int64(1)))
         builder.store(count, slot, align: 8)
         let reached = builder.icmp(LLVMIntEQ, count, builder.constant(profile.threshold))
@@ -391,7 +405,7 @@ final class FunctionLifter {
         return builder.icmp(LLVMIntUGE, count, builder.constant(profile.threshold), "hot")
     }
 
-    lazy var regionCounter: LLVMValueRef = {
+    lazy var counterGlobal: LLVMValueRef = {
         let counter = LLVMAddGlobal(module, types.i64, "execution_count")!
         LLVMSetLinkage(counter, LLVMInternalLinkage)
         LLVMSetInitializer(counter, builder.constant(Int64(0)))
