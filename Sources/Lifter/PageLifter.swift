@@ -324,6 +324,16 @@ final class FunctionLifter {
         return (type, function)
     }
 
+    /// Calls a runtime stub with LLVM's preserve_all convention (see `RuntimeStubs`): it keeps every
+    /// register, so the guest values translated code holds, XMM ones included, need no spills.
+    func callPreservingAll(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
+        let (type, function) = helper(name, returns: returns, parameters)
+        LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
+        let call = builder.call(type, function, arguments)
+        LLVMSetInstructionCallConv(call, LLVMPreserveAllCallConv.rawValue)
+        return call
+    }
+
     /// Stores the registers this region writes back into the CPU state; with `includingPassed`
     /// also the passed ones, which are live in host registers whatever the region did.
     func writeBackRegisters(includingPassed: Bool) {

@@ -47,16 +47,20 @@ public enum RuntimeStubs {
         emitRoundedOperation(builder)
     }
 
+    /// LLVM would end preserve_all functions with vzeroupper (after restoring the YMM registers
+    /// they keep), zeroing the upper halves the caller relies on. The attribute replaces the
+    /// target machine's feature list, so it repeats the host's.
+    private static let preserveAllFeatures: String = {
+        let features = LLVMGetHostCPUFeatures()!
+        defer { LLVMDisposeMessage(features) }
+        return String(cString: features) + ",-vzeroupper"
+    }()
+
     private static func preserveAllFunction(_ builder: Builder, _ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> LLVMValueRef {
         var parameters = parameters.map { Optional($0) }
         let function = LLVMAddFunction(builder.module, name, LLVMFunctionType(returns, &parameters, UInt32(parameters.count), 0))!
         LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
-        // LLVM would end these with vzeroupper (after restoring the YMM registers preserve_all keeps),
-        // zeroing the upper halves the caller relies on. The attribute replaces the target
-        // machine's feature list, so it repeats the host's.
-        let features = LLVMGetHostCPUFeatures()!
-        defer { LLVMDisposeMessage(features) }
-        let value = String(cString: features) + ",-vzeroupper"
+        let value = preserveAllFeatures
         let context = LLVMGetModuleContext(builder.module)
         LLVMAddAttributeAtIndex(function, UInt32.max, LLVMCreateStringAttribute(context, "target-features", 15, value, UInt32(value.utf8.count)))
         builder.position(at: LLVMAppendBasicBlockInContext(LLVMGetModuleContext(builder.module), function, "entry"))

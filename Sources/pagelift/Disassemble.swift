@@ -174,15 +174,19 @@ struct ObjdumpListing {
     }
 
     /// Lists [start, end) with objdump's labels; false when no executable section holds `start`.
+    private func section(containing address: UInt64) -> ELFFile.Section? {
+        executableSections.first { address >= $0.address && address < $0.address + $0.size }
+    }
+
     mutating func list(from start: UInt64, to end: UInt64, into output: inout String) -> Bool {
-        guard let section = executableSections.first(where: { start >= $0.address && start < $0.address + $0.size }) else { return false }
+        guard let section = section(containing: start) else { return false }
         list(section, from: start, to: min(end, section.address + section.size), into: &output)
         return true
     }
 
     /// Lists `count` instructions from `start`, under the label of the symbol that holds it.
     mutating func list(from start: UInt64, instructions count: Int, into output: inout String) -> Bool {
-        guard let section = executableSections.first(where: { start >= $0.address && start < $0.address + $0.size }) else { return false }
+        guard let section = section(containing: start) else { return false }
         sortSymbols(for: section.name)
         output += "\n\(hexDigits(start, width: 16)) \(describe(start, symbol: symbol(for: start, in: section.name), section: section)):\n"
         var address = start

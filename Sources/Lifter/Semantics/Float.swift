@@ -93,13 +93,10 @@ extension FunctionLifter {
         func viaRuntime(_ mode: LLVMValueRef) -> LLVMValueRef {
             var arguments = operands.map { $0.isInteger64(types) ? $0 : builder.zext($0, types.i64) }
             while arguments.count < 3 { arguments.append(builder.constant(Int64(0))) }
-            let (type, function) = helper(RuntimeSymbols.roundedOperation, returns: types.i64,
-                                          [types.i32, types.i32, types.i32, types.i64, types.i64, types.i64])
-            // preserve_all (see RuntimeSymbols.roundedOperation): values live in XMM registers stay there.
-            LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
-            let bits = builder.call(type, function, [builder.constant(Int64(operation.rawValue), types.i32),
-                                                     builder.constant(precision == .double ? Int64(1) : 0, types.i32), mode] + arguments)
-            LLVMSetInstructionCallConv(bits, LLVMPreserveAllCallConv.rawValue)
+            let bits = callPreservingAll(RuntimeSymbols.roundedOperation, returns: types.i64,
+                                         [types.i32, types.i32, types.i32, types.i64, types.i64, types.i64],
+                                         [builder.constant(Int64(operation.rawValue), types.i32),
+                                          builder.constant(precision == .double ? Int64(1) : 0, types.i32), mode] + arguments)
             let narrowed = precision == .double ? bits : builder.trunc(bits, types.i32)
             return builder.bitcast(narrowed, floatType(precision))
         }

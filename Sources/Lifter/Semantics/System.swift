@@ -91,7 +91,7 @@ extension FunctionLifter {
         let field = cpuField(CPULayout.fcsr)
         // The flags of native operations accrue in the host: bring them into fcsr before a read.
         let flagsVisible = register != .frm
-        if flagsVisible && instruction.rd != 0 { callFloatFlagsHelper(RuntimeSymbols.syncFloatFlags, field) }
+        if flagsVisible && instruction.rd != 0 { _ = callPreservingAll(RuntimeSymbols.syncFloatFlags, returns: types.void, [types.ptr], [field]) }
         let fcsr = builder.zext(builder.load(types.i32, field, "fcsr", align: 4), types.i64)
         let (shift, mask): (Int64, Int64) = switch register {
         case .fflags: (0, 0x1f)
@@ -108,17 +108,10 @@ extension FunctionLifter {
             let placed = builder.shl(builder.and(updated, builder.constant(mask)), builder.constant(shift))
             let kept = builder.and(fcsr, builder.constant(~(mask << shift) & 0xff))
             builder.store(builder.trunc(builder.or(kept, placed), types.i32), field, align: 4)
-            if flagsVisible && !hostFlagsWithin { callFloatFlagsHelper(RuntimeSymbols.settleFloatFlags, field) }
+            if flagsVisible && !hostFlagsWithin { _ = callPreservingAll(RuntimeSymbols.settleFloatFlags, returns: types.void, [types.ptr], [field]) }
             if register != .fflags { reloadRoundingMode() }
         }
         writeX(instruction.rd, old)
         return true
-    }
-
-    /// preserve_all: the helper keeps every register, so live guest values need no spills.
-    private func callFloatFlagsHelper(_ name: String, _ fcsr: LLVMValueRef) {
-        let (type, function) = helper(name, returns: types.void, [types.ptr])
-        LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
-        LLVMSetInstructionCallConv(builder.call(type, function, [fcsr]), LLVMPreserveAllCallConv.rawValue)
     }
 }
