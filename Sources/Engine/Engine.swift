@@ -71,6 +71,10 @@ final class Region: @unchecked Sendable {
     let fingerprint: [UInt8]?
     var valid = true
     var promoted = false
+    /// The profiled code's execution counter, once that code is loaded.
+    var counter: UnsafePointer<UInt64>?
+    /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
+    func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
     init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
         self.entry = entry; self.page = page; self.name = name; self.fingerprint = fingerprint
     }
@@ -224,11 +228,13 @@ public final class Engine: @unchecked Sendable {
             regionsByEntry[pc] = region
             return region
         }
-        if try installFromCache(region, tier: 1) || (options.tieringActive && (try installFromCache(region, tier: 0))) { return }
+        if try installMergedFromCache(region) || installFromCache(region, tier: 1)
+            || (options.tieringActive && (try installFromCache(region, tier: 0))) { return }
         let profile = options.tieringActive ? RegionProfile(entry: pc, threshold: options.tiers.hotThreshold) : nil
         var timing = TierStatistics()
         let (address, object) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
                                             generator: baseGenerator, timing: &timing)
+        if profile != nil { region.counter = try counter(of: region) }
         storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
         lock.withLock {
             stats.base.add(timing)
@@ -293,6 +299,7 @@ public final class Engine: @unchecked Sendable {
         // Only a name this region owns: another region's name may already be linked (code that was remapped).
         guard symbol == region.name || symbol == region.name + ".opt" else { return false }
         let address = try jit.load(object, symbol: symbol)
+        if tier == 0 { region.counter = try counter(of: region) }
         recordInstalledCode(region, address: address, size: object.codeSize, tier: tier)
         lock.withLock {
             stats.cacheHits += 1
@@ -309,22 +316,76 @@ public final class Engine: @unchecked Sendable {
         lock.withLock { stats.cacheStores += 1 }
     }
 
-    /// The counter of the region entered at `entry` reached the threshold: recompile it optimized, once.
+    /// The linked address of a profiled region's counter (its object, linked, defines it).
+    private func counter(of region: Region) throws -> UnsafePointer<UInt64>? {
+        UnsafePointer(bitPattern: UInt(try jit.lookup(RuntimeSymbols.regionCounter(region.name))))
+    }
+
+    /// The counter of the region entered at `entry` reached the threshold: recompile it optimized, once,
+    /// together with the other warm regions of its page. Tier 0 translates from each entry the map
+    /// missed on, so a page's code is spread over regions that reach each other only through the map
+    /// (the cases of a switch, functions called through pointers); the optimized region holds the
+    /// ones that run, and computed jumps between them stay inside it (cold ones would only add
+    /// compile time before the optimized code arrives). Runs on the guest thread: discovery
+    /// reads guest memory, which only this thread may do while the guest can unmap it.
     func promote(entry: UInt64) {
-        let region: Region? = lock.withLock {
+        let merged: (region: Region, merged: Region)? = lock.withLock {
             guard let region = regionsByEntry[entry], !region.promoted, region.valid else { return nil }
+            let threshold = options.tiers.hotThreshold
+            let pageRegions = (regionsByPage[region.page.page] ?? []).filter { $0.valid && $0.isWarm(threshold: threshold) }
+            pageRegions.forEach { $0.promoted = true }
             region.promoted = true
-            return region
+            let entries = Set(pageRegions.flatMap(\.page.entries)).union(region.page.entries)
+            return (region, mergedRegion(of: region, entries: entries))
         }
-        guard let region else { return }
+        guard let (region, merged) = merged else { return }
         if options.synchronousTierUp {
-            recompileOptimized(region)
+            recompileOptimized(merged, promoting: region)
         } else {
-            tierUpQueue.async { self.recompileOptimized(region) }
+            tierUpQueue.async { self.recompileOptimized(merged, promoting: region) }
         }
     }
 
-    private func recompileOptimized(_ region: Region) {
+    /// The code of `region`'s page reachable from `entries`, registered for invalidation, named after `region`.
+    private func mergedRegion(of region: Region, entries: Set<UInt64>) -> Region {
+        let page = DiscoveredPage.discover(page: region.page.page, entries: entries.sorted(), loopHeadersAreEntries: true,
+                                           fetch: memory.instructionParcel(at:))
+        let merged = Region(entry: region.entry, page: page, name: region.name,
+                            fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, loopHeadersAreEntries: true) })
+        merged.promoted = true
+        regionsByPage[page.page, default: []].append(merged)
+        return merged
+    }
+
+    /// The optimized code of a merged region `region` was promoted into in an earlier run: the cache
+    /// remembers the entries that were merged (by `region`'s key), and the merged code is found by
+    /// the key of what those entries reach now, so a change anywhere in it misses.
+    private func installMergedFromCache(_ region: Region) throws -> Bool {
+        guard let cache, options.tieringActive, options.dumpIRDirectory == nil, let aliasKey = mergeKey(region),
+              let (_, list) = cache.load(aliasKey) else { return false }
+        let entries = Set(list.split(separator: ",").compactMap { UInt64($0, radix: 16) })
+        guard !entries.isEmpty, entries.allSatisfy(region.page.contains) else { return false }
+        let merged = lock.withLock { mergedRegion(of: region, entries: entries) }
+        guard let key = cacheKey(merged, tier: 1), let (object, symbol) = cache.load(key), symbol == region.name + ".opt" else {
+            lock.withLock { merged.valid = false }
+            return false
+        }
+        let address = try jit.load(object, symbol: symbol)
+        recordInstalledCode(merged, address: address, size: object.codeSize, tier: 1)
+        lock.withLock {
+            stats.cacheHits += 1
+            region.promoted = true
+            if merged.valid { for entry in merged.page.entries { codeMap[entry] = address } }
+        }
+        return true
+    }
+
+    /// Where the cache keeps which entries `region` was merged with.
+    private func mergeKey(_ region: Region) -> [UInt8]? {
+        region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: optimizedPipeline.text + " merged entries", level: options.optimizationLevel) }
+    }
+
+    private func recompileOptimized(_ region: Region, promoting promoted: Region) {
         do {
             let generator = try optimizedGenerator ?? CodeGenerator(optimizationLevel: options.optimizationLevel)
             optimizedGenerator = generator
@@ -332,6 +393,10 @@ public final class Engine: @unchecked Sendable {
             let (address, object) = try compile(region, name: region.name + ".opt", tier: 1, profile: nil, pipeline: optimizedPipeline,
                                                 generator: generator, timing: &timing)
             storeInCache(region, tier: 1, symbol: region.name + ".opt", object: object)
+            if let cache, let key = mergeKey(promoted) {
+                let entries = region.page.entries.map { String($0, radix: 16) }.joined(separator: ",")
+                cache.store(key, symbol: entries, object: ObjectCode(bytes: []))
+            }
             // Installed only if the guest bytes are still the ones translated; the old code may still be
             // running (it is never freed) and continues into the new code at its next map lookup.
             lock.withLock {

@@ -140,12 +140,13 @@ public final class JIT: @unchecked Sendable {
             }
         }
         try LLVMFailure.check(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), buffer), "adding the object for \(symbol)")
-        var addresses: [UInt64] = []
-        for name in symbols {
-            var address: LLVMOrcExecutorAddress = 0
-            try LLVMFailure.check(LLVMOrcLLJITLookup(jit, &address, name), "looking up \(name)")
-            addresses.append(address)
-        }
-        return addresses
+        return try symbols.map(lookup)
+    }
+
+    /// The address of a linked symbol.
+    public func lookup(_ name: String) throws(LLVMFailure) -> UInt64 {
+        var address: LLVMOrcExecutorAddress = 0
+        try LLVMFailure.check(LLVMOrcLLJITLookup(jit, &address, name), "looking up \(name)")
+        return address
     }
 }

@@ -27,11 +27,13 @@ public enum RuntimeSymbols {
 
     /// The function translating the code of a page reachable from `entry`.
     public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
+    /// The execution counter of profiled region function `function`: entries plus loop iterations.
+    public static func regionCounter(_ function: String) -> String { function + ".count" }
 }
 
 /// Execution counting for tier-up: the region (by its first entry) and when it is hot.
-/// The counter is a global of the region's own module, so the code depends on nothing
-/// of the run that compiled it and can be cached.
+/// The counter is a global of the region's own module (`RuntimeSymbols.regionCounter`), so
+/// the code depends on nothing of the run that compiled it and can be cached.
 public struct RegionProfile: Sendable {
     public var entry: UInt64
     public var threshold: UInt64
@@ -379,6 +381,53 @@ final class FunctionLifter {
         jumpThroughMap(to: target)
     }
 
+    /// A computed target (a switch table, a call through a pointer) that is one of this region's
+    /// entries stays in the function: registers stay in SSA values and there is no map lookup.
+    /// All such jumps share one dispatch block, so each entry gets one more predecessor rather
+    /// than one per jump. Returns do not come here: every return site would become a
+    /// predecessor of every entry, and the one loop LLVM then sees spans the whole region
+    /// (malloc's regions took seconds to optimize).
+    func dispatchInRegion(_ target: LLVMValueRef) {
+        if indirectDispatch == nil {
+            guard page.entries.contains(where: { blocks[$0] != nil }) else {
+                jumpThroughMap(to: target)
+                return
+            }
+            emitIndirectDispatch()
+        }
+        let (block, phi) = indirectDispatch!
+        var incoming: [LLVMValueRef?] = [target]
+        var from: [LLVMBasicBlockRef?] = [builder.currentBlock]
+        LLVMAddIncoming(phi, &incoming, &from, 1)
+        builder.br(block)
+    }
+
+    /// The switch over the region's entries behind computed jumps; other targets leave through
+    /// the map. Profiled code counts it like a loop iteration (an interpreter loop goes round
+    /// through it).
+    private func emitIndirectDispatch() {
+        let current = builder.currentBlock
+        let dispatchBlock = newBlock("indirect_dispatch")
+        builder.position(at: dispatchBlock)
+        let target = LLVMBuildPhi(builder.ref, types.i64, "indirect_target")!
+        indirectDispatch = (dispatchBlock, target)
+        let leaving = newBlock("indirect_via_map")
+        if profile != nil {
+            let hot = countExecution()
+            let switching = newBlock("indirect_switch")
+            builder.condBr(hot, leaving, switching)
+            builder.position(at: switching)
+        }
+        let entries = page.entries.filter { blocks[$0] != nil }
+        let dispatch = LLVMBuildSwitch(builder.ref, target, leaving, UInt32(entries.count))
+        for address in entries { LLVMAddCase(dispatch, builder.constant(address), blocks[address]) }
+        builder.position(at: leaving)
+        jumpThroughMap(to: target)
+        builder.position(at: current)
+    }
+
+    private var indirectDispatch: (block: LLVMBasicBlockRef, target: LLVMValueRef)?
+
     /// The block a branch to in-page `address` goes to. In profiled code a backward branch
     /// (a loop) counts an iteration first and, once the region is hot, continues through the
     /// map so that recompiled code takes over the running loop.
@@ -415,9 +464,11 @@ final class FunctionLifter {
         return builder.icmp(LLVMIntUGE, count, builder.constant(profile.threshold), "hot")
     }
 
+    /// Exported (named after the function) so the runtime can read how hot the region is.
     lazy var counterGlobal: LLVMValueRef = {
-        let counter = LLVMAddGlobal(module, types.i64, "execution_count")!
-        LLVMSetLinkage(counter, LLVMInternalLinkage)
+        var length = 0
+        let name = String(cString: LLVMGetValueName2(function, &length))
+        let counter = LLVMAddGlobal(module, types.i64, RuntimeSymbols.regionCounter(name))!
         LLVMSetInitializer(counter, builder.constant(Int64(0)))
         return counter
     }()

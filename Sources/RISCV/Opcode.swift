@@ -76,3 +76,31 @@ extension Opcode {
         }
     }
 }
+
+/// What a jump means to a return-address stack, by the ISA's hints (the unprivileged spec's
+/// table for jalr): x1 and x5 are link registers; writing one is a call, jumping through
+/// one without writing one is a return. Returns go back through the code map; other
+/// computed jumps (switch tables, calls through pointers) first try the region's own entries.
+public enum JumpLinkage: Equatable, Sendable {
+    case call
+    case `return`
+    /// Neither, or both at once (a coroutine swap through the same stack slot): a plain jump.
+    case jump
+}
+
+extension Instruction {
+    public var linkage: JumpLinkage {
+        func isLink(_ register: Int) -> Bool { register == 1 || register == 5 }
+        switch opcode {
+        case .jal: return isLink(rd) ? .call : .jump
+        case .jalr:
+            switch (isLink(rd), isLink(rs1)) {
+            case (true, false): return .call
+            case (true, true): return rd == rs1 ? .call : .jump
+            case (false, true): return .return
+            case (false, false): return .jump
+            }
+        default: return .jump
+        }
+    }
+}

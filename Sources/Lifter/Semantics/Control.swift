@@ -19,7 +19,11 @@ extension FunctionLifter {
             target = builder.and(sum, builder.constant(Int64(-2)), "target")
         }
         writeX(instruction.rd, builder.constant(next))
-        jump(to: target)
+        if instruction.opcode == .jalr, instruction.linkage != .return {
+            dispatchInRegion(target)
+        } else {
+            jump(to: target)
+        }
     }
 
     func liftBranch(_ instruction: Instruction, _ predicate: LLVMIntPredicate) {
