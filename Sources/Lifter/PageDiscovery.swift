@@ -16,6 +16,9 @@ public struct DiscoveredPage: Sendable {
     public let instructions: [UInt64: FetchedInstruction]
     /// Addresses that start a basic block.
     public let leaders: Set<UInt64>
+    /// Blocks that head a loop: targets of edges from blocks they dominate (entered from the
+    /// entries). Profiled code counts the edges into them, and tier-up enters running loops there.
+    public let loopHeaders: Set<UInt64>
 
     public static let pageSize: UInt64 = 4096
 
@@ -23,8 +26,10 @@ public struct DiscoveredPage: Sendable {
 
     /// Follows fall-through and direct branches from `entries` within the page.
     /// `fetch` returns the 16-bit parcel at an address, or nil if it is not executable.
-    /// With `loopHeadersAreEntries`, targets of backward branches get map slots too, so a
-    /// loop running in one version of the code can continue in a recompiled one.
+    /// With `loopHeadersAreEntries`, loop headers get map slots too, so a loop running in one
+    /// version of the code can continue in a recompiled one. Only true headers: entering a loop
+    /// anywhere else (the back-branch target of a loop entered in its middle) would give it a
+    /// second entry, and LLVM keeps registers out of memory only in loops with one.
     public static func discover(page: UInt64, entries: [UInt64], loopHeadersAreEntries: Bool = false,
                                 fetch: (UInt64) -> UInt16?) -> DiscoveredPage {
         var instructions: [UInt64: FetchedInstruction] = [:]
@@ -48,12 +53,10 @@ public struct DiscoveredPage: Sendable {
             case .branch:
                 leaders.formUnion([target, next])
                 worklist += [target, next]
-                if loopHeadersAreEntries, target <= pc { allEntries.insert(target) }
             case .jump, .indirect:
                 if instruction.opcode == .jal, inPage(target) {
                     leaders.insert(target)
                     worklist.append(target)
-                    if loopHeadersAreEntries, target <= pc { allEntries.insert(target) }
                 }
                 // A call returns through the map to the next instruction, so it must be an entry.
                 if instruction.rd != 0, inPage(next) {
@@ -63,8 +66,12 @@ public struct DiscoveredPage: Sendable {
                 }
             }
         }
+        let blockLeaders = leaders.filter(inPage)
+        let graph = ControlFlowGraph(entries: allEntries.filter(inPage), leaders: blockLeaders, instructions: instructions)
+        let loopHeaders = graph.loopHeaders()
+        if loopHeadersAreEntries { allEntries.formUnion(loopHeaders) }
         return DiscoveredPage(page: page, entries: allEntries.filter(inPage).sorted(),
-                              instructions: instructions, leaders: leaders.filter(inPage))
+                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders)
     }
 
     static func fetchInstruction(at pc: UInt64, fetch: (UInt64) -> UInt16?) -> FetchedInstruction {
@@ -79,5 +86,110 @@ public struct DiscoveredPage: Sendable {
             return .illegal(bits: bits, size: max(length, 2))
         }
         return .instruction(instruction)
+    }
+}
+
+/// The region's blocks (by leader) and the edges between them that stay in the function:
+/// fall-through, branches and direct jumps inside the page, and computed jumps that are not
+/// returns (which may reach any entry through the region's dispatch).
+struct ControlFlowGraph {
+    let entries: Set<UInt64>
+    let successors: [UInt64: [UInt64]]
+
+    init(entries: Set<UInt64>, leaders: Set<UInt64>, instructions: [UInt64: FetchedInstruction]) {
+        self.entries = entries
+        var successors: [UInt64: [UInt64]] = [:]
+        for leader in leaders where instructions[leader] != nil {
+            var pc = leader
+            var next: [UInt64] = []
+            while case .instruction(let instruction)? = instructions[pc] {
+                let fallThrough = pc &+ UInt64(instruction.size)
+                let target = pc &+ UInt64(bitPattern: instruction.imm)
+                var ends = true
+                switch instruction.opcode.controlFlow {
+                case .next: next = [fallThrough]; ends = false
+                case .system: next = instruction.opcode == .ecall ? [fallThrough] : []; ends = instruction.opcode != .ecall
+                case .branch: next = [target, fallThrough]
+                case .jump: next = [target]
+                case .indirect: next = instruction.linkage == .return ? [] : entries.sorted()
+                }
+                if !ends, !leaders.contains(fallThrough) {
+                    pc = fallThrough
+                    continue
+                }
+                break
+            }
+            successors[leader] = next.filter { leaders.contains($0) && instructions[$0] != nil }
+        }
+        self.successors = successors
+    }
+
+    /// Targets of back edges (edges to a block that dominates their source), with dominators
+    /// from a virtual root that precedes every entry (Cooper, Harvey and Kennedy's iteration).
+    func loopHeaders() -> Set<UInt64> {
+        var order: [UInt64] = []          // reverse postorder from the root
+        var visited = Set<UInt64>()
+        for entry in entries.sorted() where successors[entry] != nil && !visited.contains(entry) {
+            var stack: [(UInt64, Int)] = [(entry, 0)]
+            visited.insert(entry)
+            while let (block, index) = stack.popLast() {
+                let next = successors[block] ?? []
+                if index < next.count {
+                    stack.append((block, index + 1))
+                    let successor = next[index]
+                    if !visited.contains(successor) {
+                        visited.insert(successor)
+                        stack.append((successor, 0))
+                    }
+                } else {
+                    order.append(block)
+                }
+            }
+        }
+        order.reverse()
+        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        var predecessors: [UInt64: [UInt64]] = [:]
+        for block in order { for successor in successors[block] ?? [] { predecessors[successor, default: []].append(block) } }
+        // idom by position; -1 is the virtual root.
+        var dominator = [Int](repeating: -2, count: order.count)
+        func intersect(_ a: Int, _ b: Int) -> Int {
+            var (a, b) = (a, b)
+            while a != b {
+                if a == -1 || b == -1 { return -1 }
+                while a > b { a = dominator[a]; if a == -1 { return -1 } }
+                while b > a { b = dominator[b]; if b == -1 { return -1 } }
+            }
+            return a
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for (index, block) in order.enumerated() {
+                var candidate: Int? = entries.contains(block) ? -1 : nil
+                for predecessor in predecessors[block] ?? [] {
+                    guard let p = position[predecessor], dominator[p] != -2 else { continue }
+                    candidate = candidate.map { intersect($0, p) } ?? p
+                }
+                if let candidate, dominator[index] != candidate {
+                    dominator[index] = candidate
+                    changed = true
+                }
+            }
+        }
+        func dominates(_ a: Int, _ b: Int) -> Bool {
+            var current = b
+            while current >= 0 {
+                if current == a { return true }
+                current = dominator[current]
+            }
+            return false
+        }
+        var headers = Set<UInt64>()
+        for (index, block) in order.enumerated() {
+            for successor in successors[block] ?? [] {
+                if let target = position[successor], dominates(target, index) { headers.insert(successor) }
+            }
+        }
+        return headers
     }
 }

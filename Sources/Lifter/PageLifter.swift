@@ -82,15 +82,22 @@ final class FunctionLifter {
     let context: LLVMContextRef
 
     var blocks: [UInt64: LLVMBasicBlockRef] = [:]
-    var integerSlots: [Int: LLVMValueRef] = [:]
+    /// The passed registers (see `RegisterPassing`) live in allocas that mem2reg turns into SSA
+    /// values. The other integer registers live in the CPU state: a guest register read is a
+    /// load of its field and a write a store, which LLVM's optimizer keeps in host registers
+    /// (forwarding, dead-store elimination, promotion out of loops: `cpu` is noalias), loading
+    /// each one where it is first read and storing it where it was last written, path by path.
+    var passedSlots: [Int: LLVMValueRef] = [:]
+    /// FP registers the region uses live in allocas too, loaded at entry and stored at exits
+    /// when written: LLVM does not promote a memory location out of a loop that accesses it as
+    /// both i64 and double, which is what FP registers (raw bits for moves, NaN-boxing and
+    /// memory; doubles for arithmetic) become after instcombine.
     var floatSlots: [Int: LLVMValueRef] = [:]
+    let writtenFloats: Set<Int>
+    let usedFloats: Set<Int>
     /// frm, kept like a register: only CSR instructions change it, so dynamic-mode operations
     /// test a value in a register instead of reloading fcsr after every helper call.
     var roundingModeSlot: LLVMValueRef! = nil
-    let writtenIntegers: Set<Int>
-    let writtenFloats: Set<Int>
-    let usedIntegers: Set<Int>
-    let usedFloats: Set<Int>
     /// The shared exit: its phi collects the guest pc to continue at.
     var exitBlock: LLVMBasicBlockRef!
     var exitTarget: LLVMValueRef!
@@ -122,15 +129,22 @@ final class FunctionLifter {
         LLVMAddAttributeAtIndex(function, 1, Builder.attribute("noalias", in: module.context))
         // Guest floating-point operations accrue exception flags: see Builder.strict.
         LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("strictfp", in: module.context))
+        var written = Set<Int>(), used = Set<Int>()
+        for case .instruction(let instruction) in page.instructions.values {
+            for operand in instruction.operands {
+                switch operand {
+                case .fd: written.insert(instruction.rd)
+                case .fs1: used.insert(instruction.rs1)
+                case .fs2: used.insert(instruction.rs2)
+                case .fs3: used.insert(instruction.rs3)
+                default: break
+                }
+            }
+        }
+        writtenFloats = written
+        usedFloats = used.union(written)
+        LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("nounwind", in: module.context))
 
-        var effects = RegisterEffects()
-        for case .instruction(let instruction) in page.instructions.values { effects.add(instruction) }
-        effects.writesInteger.remove(0)
-        effects.readsInteger.remove(0)
-        writtenIntegers = effects.writesInteger
-        writtenFloats = effects.writesFloat
-        usedIntegers = effects.readsInteger.union(effects.writesInteger)
-        usedFloats = effects.readsFloat.union(effects.writesFloat)
     }
 
     deinit { LLVMDisposeBuilder(builder.ref) }
@@ -145,20 +159,15 @@ final class FunctionLifter {
         exitBlock = newBlock("leave")
         let dispatchDefault = newBlock("not_an_entry")
 
-        // The registers this page touches live in allocas that mem2reg turns into SSA values.
         builder.position(at: entry)
-        // The passed registers get slots even when this region does not touch them: they pass through.
-        for index in usedIntegers.union(RegisterPassing.registers).sorted() {
-            integerSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, integerRegisterNames[index] + ".slot")
+        for (offset, index) in RegisterPassing.registers.enumerated() {
+            let slot = LLVMBuildAlloca(builder.ref, types.i64, integerRegisterNames[index] + ".slot")!
+            passedSlots[index] = slot
+            builder.store(LLVMGetParam(function, UInt32(2 + offset)), slot, align: 8)
         }
         for index in usedFloats.sorted() {
-            floatSlots[index] = LLVMBuildAlloca(builder.ref, types.i64, floatRegisterNames[index] + ".slot")
-        }
-        for (index, slot) in integerSlots.sorted(by: { $0.key < $1.key }) {
-            let incoming = RegisterPassing.registers.firstIndex(of: index).map { LLVMGetParam(function, UInt32(2 + $0))! }
-            builder.store(incoming ?? builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
-        }
-        for (index, slot) in floatSlots.sorted(by: { $0.key < $1.key }) {
+            let slot = LLVMBuildAlloca(builder.ref, types.i64, floatRegisterNames[index] + ".slot")!
+            floatSlots[index] = slot
             builder.store(builder.load(types.i64, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
         }
         roundingModeSlot = LLVMBuildAlloca(builder.ref, types.i32, "frm.slot")
@@ -217,8 +226,8 @@ final class FunctionLifter {
                     guard continues else { return }
                     address = address &+ UInt64(instruction.size)
                 }
-                if let next = blocks[address] {
-                    builder.br(next)
+                if blocks[address] != nil {
+                    builder.br(branchTarget(address))
                     return
                 }
             }
@@ -241,7 +250,7 @@ final class FunctionLifter {
         var string: LLVMMetadataRef? = LLVMMDStringInContext2(context, text, text.utf8.count)
         let node = LLVMMetadataAsValue(context, LLVMMDNodeInContext2(context, &string, 1))
         let kind = LLVMGetMDKindIDInContext(context, Self.annotationKind, UInt32(Self.annotationKind.utf8.count))
-        let slots = Set((Array(integerSlots.values) + Array(floatSlots.values)).map { UnsafeRawPointer($0) })
+        let slots = Set((Array(passedSlots.values) + Array(floatSlots.values)).map { UnsafeRawPointer($0) })
         func touchesSlot(_ value: LLVMValueRef) -> Bool {
             let pointer = LLVMIsALoadInst(value) != nil ? LLVMGetOperand(value, 0) : LLVMIsAStoreInst(value) != nil ? LLVMGetOperand(value, 1) : nil
             return pointer.map { slots.contains(UnsafeRawPointer($0)) } ?? false
@@ -268,13 +277,13 @@ final class FunctionLifter {
 
     func readX(_ index: Int) -> LLVMValueRef {
         guard index != 0 else { return builder.constant(Int64(0)) }
-        return builder.load(types.i64, integerSlots[index]!, integerRegisterNames[index], align: 8)
+        return builder.load(types.i64, passedSlots[index] ?? cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8)
     }
 
     func writeX(_ index: Int, _ value: LLVMValueRef) {
         guard index != 0 else { return }
         nameAfterRegister(value, integerRegisterNames[index])
-        builder.store(value, integerSlots[index]!, align: 8)
+        builder.store(value, passedSlots[index] ?? cpuField(CPULayout.x(index)), align: 8)
     }
 
     /// The raw 64 bits of an FP register.
@@ -322,27 +331,36 @@ final class FunctionLifter {
     func helper(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> (LLVMTypeRef, LLVMValueRef) {
         var parameters = parameters.map { Optional($0) }
         let type = LLVMFunctionType(returns, &parameters, UInt32(parameters.count), 0)!
-        let function = LLVMGetNamedFunction(module, name) ?? LLVMAddFunction(module, name, type)!
+        if let existing = LLVMGetNamedFunction(module, name) { return (type, existing) }
+        let function = LLVMAddFunction(module, name, type)!
+        // Nothing unwinds through translated code; knowing it lets LLVM move register stores out of loops.
+        LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("nounwind", in: context))
         return (type, function)
     }
 
     /// Calls a runtime stub with LLVM's preserve_all convention (see `RuntimeStubs`): it keeps every
     /// register, so the guest values translated code holds, XMM ones included, need no spills.
+    /// The stubs touch only the host's floating-point state and memory their pointer arguments
+    /// point to; saying so lets LLVM keep guest registers out of memory across the calls.
     func callPreservingAll(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
         let (type, function) = helper(name, returns: returns, parameters)
         LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
+        // LLVM's MemoryEffects encoding: two bits (read, write) per location: argument memory, then inaccessible memory.
+        let effects: UInt64 = parameters.contains(types.ptr) ? 0b11_11 : 0b11_00
+        LLVMAddAttributeAtIndex(function, UInt32.max, LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName("memory", 6), effects))
         let call = builder.call(type, function, arguments)
         LLVMSetInstructionCallConv(call, LLVMPreserveAllCallConv.rawValue)
         return call
     }
 
-    /// Stores the registers this region writes back into the CPU state; with `includingPassed`
-    /// also the passed ones, which are live in host registers whatever the region did.
+    /// Stores the registers held in allocas into the CPU state (the others are always there);
+    /// the passed ones only for code that reads the whole state (the runtime, or the dispatcher
+    /// after a stop), since region functions receive them as arguments.
     func writeBackRegisters(includingPassed: Bool) {
-        let passed = Set(RegisterPassing.registers)
-        let integers = includingPassed ? writtenIntegers.union(passed) : writtenIntegers.subtracting(passed)
-        for index in integers.sorted() {
-            builder.store(builder.load(types.i64, integerSlots[index]!, align: 8), cpuField(CPULayout.x(index)), align: 8)
+        if includingPassed {
+            for (index, slot) in passedSlots.sorted(by: { $0.key < $1.key }) {
+                builder.store(builder.load(types.i64, slot, align: 8), cpuField(CPULayout.x(index)), align: 8)
+            }
         }
         for index in writtenFloats.sorted() {
             builder.store(builder.load(types.i64, floatSlots[index]!, align: 8), cpuField(CPULayout.f(index)), align: 8)
@@ -357,10 +375,10 @@ final class FunctionLifter {
 
     var roundingMode: LLVMValueRef { builder.load(types.i32, roundingModeSlot, "frm", align: 4) }
 
-    /// Loads every register this page uses from the CPU state (at entry, and after helpers that may change them).
+    /// After a helper that may have changed any register: those held in allocas, and frm, come back from the CPU state.
     func reloadRegisters() {
         reloadRoundingMode()
-        for (index, slot) in integerSlots.sorted(by: { $0.key < $1.key }) {
+        for (index, slot) in passedSlots.sorted(by: { $0.key < $1.key }) {
             builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
         }
         for (index, slot) in floatSlots.sorted(by: { $0.key < $1.key }) {
@@ -428,12 +446,12 @@ final class FunctionLifter {
 
     private var indirectDispatch: (block: LLVMBasicBlockRef, target: LLVMValueRef)?
 
-    /// The block a branch to in-page `address` goes to. In profiled code a backward branch
-    /// (a loop) counts an iteration first and, once the region is hot, continues through the
+    /// The block control going to in-page `address` continues in. In profiled code an edge into a
+    /// loop header counts an iteration first and, once the region is hot, continues through the
     /// map so that recompiled code takes over the running loop.
     func branchTarget(_ address: UInt64) -> LLVMBasicBlockRef {
         let block = blocks[address]!
-        guard profile != nil, address <= pc else { return block }
+        guard profile != nil, page.loopHeaders.contains(address) else { return block }
         let current = builder.currentBlock
         let counting = newBlock("loop_count")
         builder.position(at: counting)
@@ -505,7 +523,7 @@ final class FunctionLifter {
     }
 
     private func tailCall(_ code: LLVMValueRef) {
-        let passed = RegisterPassing.registers.map { builder.load(types.i64, integerSlots[$0]!, integerRegisterNames[$0], align: 8) }
+        let passed = RegisterPassing.registers.map { builder.load(types.i64, passedSlots[$0]!, integerRegisterNames[$0], align: 8) }
         let call = builder.call(types.pageFunction, code, [cpu, exitTarget] + passed)
         LLVMSetInstructionCallConv(call, RegisterPassing.callingConvention)
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
@@ -531,29 +549,4 @@ final class FunctionLifter {
         return result
     }
 
-}
-
-/// Which registers instructions read and write, from their operand lists.
-struct RegisterEffects {
-    var readsInteger = Set<Int>(), writesInteger = Set<Int>()
-    var readsFloat = Set<Int>(), writesFloat = Set<Int>()
-
-    mutating func add(_ instruction: Instruction) {
-        for operand in instruction.operands {
-            switch operand {
-            case .rd: writesInteger.insert(instruction.rd)
-            case .rs1, .loadAddress, .storeAddress, .atomicAddress: readsInteger.insert(instruction.rs1)
-            case .rs2: readsInteger.insert(instruction.rs2)
-            case .fd: writesFloat.insert(instruction.rd)
-            case .fs1: readsFloat.insert(instruction.rs1)
-            case .fs2: readsFloat.insert(instruction.rs2)
-            case .fs3: readsFloat.insert(instruction.rs3)
-            default: break
-            }
-        }
-        if instruction.opcode == .ecall {
-            readsInteger.formUnion([10, 11, 12, 13, 14, 15, 17])
-            writesInteger.insert(10)
-        }
-    }
 }
