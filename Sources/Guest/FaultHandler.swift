@@ -7,7 +7,8 @@ import Glibc
 /// The region and the running CPU are the only process-wide state a signal
 /// handler can reach, so they live here.
 public enum FaultHandler {
-    nonisolated(unsafe) static var guestRegion: (start: UInt, size: UInt) = (0, 0)
+    /// The reservation (guards included) and the host address of guest address 0.
+    nonisolated(unsafe) static var guestRegion: (start: UInt, size: UInt, base: UInt) = (0, 0, 0)
     nonisolated(unsafe) public static var currentCPU: UnsafeMutableRawPointer?
 
     public static func install() {
@@ -63,7 +64,8 @@ private func handleHostFault(_ signal: Int32, _ info: UnsafeMutablePointer<sigin
     let address = UInt(bitPattern: info?.pointee._sifields._sigfault.si_addr)
     let region = FaultHandler.guestRegion
     if address >= region.start && address - region.start < region.size {
-        let guestAddress = UInt64(address - region.start)
+        // In a guard: a register near either end of the address space plus an offset past it.
+        let guestAddress = UInt64(address &- region.base)
         var location = ""
         if let cpu = FaultHandler.currentCPU {
             let pc = cpu.load(fromByteOffset: CPULayout.pc, as: UInt64.self)

@@ -3,15 +3,17 @@ import Glibc
 #endif
 import ELF
 
-/// The guest address space: one reserved host region of 2^38 bytes plus a guard.
-/// Translated code reaches guest address `a` at `base + (a & addressMask)`, so no
-/// guest value can reach host memory outside the region. Unmapped guest pages are
-/// PROT_NONE host pages: touching one faults in the host, which `FaultHandler`
-/// reports as the guest's SIGSEGV.
+/// The guest address space: one reserved host region of 2^38 bytes between two guards.
+/// Translated code reaches guest address `register + offset` at
+/// `base + (register & addressMask) + offset`: the offset of a load or store is at most
+/// 2 KiB either way, so no guest value can reach host memory outside the reservation,
+/// and the masked register is shared by every access through it (one `and` for all of a
+/// function's stack accesses). Unmapped guest pages and the guards are PROT_NONE host
+/// pages: touching one faults in the host, which `FaultHandler` reports as the guest's SIGSEGV.
 public final class GuestMemory: @unchecked Sendable {
     public static let pageSize: UInt64 = 4096
     public static let addressMask: UInt64 = GuestLimits.addressSpaceSize - 1
-    /// Room past the end so an access of up to 16 bytes at the last address stays inside.
+    /// Room before the start and past the end for a 12-bit offset plus an access of up to 16 bytes.
     static let guardSize: UInt64 = 1 << 16
 
     public let base: UnsafeMutableRawPointer
@@ -29,14 +31,14 @@ public final class GuestMemory: @unchecked Sendable {
     public var onInvalidate: ((UInt64, UInt64) -> Void)?
 
     public init() throws(GuestError) {
-        let size = Int(GuestLimits.addressSpaceSize + Self.guardSize)
+        let size = Int(GuestLimits.addressSpaceSize + 2 * Self.guardSize)
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
         let pointer = mmap(nil, size, PROT_NONE, flags, -1, 0)
         guard let pointer, pointer != MAP_FAILED else {
             throw .hostFailure("cannot reserve \(size >> 30) GiB for the guest address space: \(String(cString: strerror(errno)))")
         }
-        base = pointer
-        FaultHandler.guestRegion = (UInt(bitPattern: pointer), UInt(size))
+        base = pointer + Int(Self.guardSize)
+        FaultHandler.guestRegion = (UInt(bitPattern: pointer), UInt(size), UInt(bitPattern: base))
     }
 
     public func host(_ address: UInt64) -> UnsafeMutableRawPointer {

@@ -309,6 +309,14 @@ final class FunctionLifter {
         return builder.gep(memoryBase, byteOffset: masked)
     }
 
+    /// Host pointer for a load's or store's guest address `register + offset`: the offset is added
+    /// after the mask (the guards of `GuestMemory` catch the ends), so accesses through one
+    /// register share its masked value and x86 folds the offset into the addressing mode.
+    func guestPointer(register: LLVMValueRef, offset: Int64) -> LLVMValueRef {
+        let pointer = guestPointer(register)
+        return offset == 0 ? pointer : builder.gep(pointer, byteOffset: builder.constant(offset))
+    }
+
     var memoryBase: LLVMValueRef! = nil
     var codeMap: LLVMValueRef! = nil
     var regionCounter: LLVMValueRef! = nil

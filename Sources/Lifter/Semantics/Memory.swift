@@ -3,7 +3,8 @@ import Guest
 import RISCV
 
 /// Loads and stores (integer and FP) and the A extension. A guest access is one host
-/// access at base + (address & mask); misaligned accesses are allowed, as on Linux.
+/// access at base + (register & mask) + offset (see `GuestMemory`); misaligned accesses
+/// are allowed, as on Linux.
 struct MemoryForm {
     let bytes: Int
     let signed: Bool
@@ -39,13 +40,13 @@ let atomicForms: [Opcode: (LLVMAtomicRMWBinOp, Int)] = [
 ]
 
 extension FunctionLifter {
-    func effectiveAddress(_ instruction: Instruction) -> LLVMValueRef {
-        builder.add(readX(instruction.rs1), builder.constant(instruction.imm), "addr")
+    func accessPointer(_ instruction: Instruction) -> LLVMValueRef {
+        guestPointer(register: readX(instruction.rs1), offset: instruction.imm)
     }
 
     func liftLoad(_ instruction: Instruction, _ form: MemoryForm) {
         let type = types.integer(bits: form.bytes * 8)
-        let value = builder.load(type, guestPointer(effectiveAddress(instruction)))
+        let value = builder.load(type, accessPointer(instruction))
         if form.float {
             writeFBits(instruction.rd, form.bytes == 4 ? boxSingle(value) : value)
         } else if form.bytes == 8 {
@@ -59,7 +60,7 @@ extension FunctionLifter {
         let type = types.integer(bits: form.bytes * 8)
         let source = form.float ? readFBits(instruction.rs2) : readX(instruction.rs2)
         let value = form.bytes == 8 ? source : builder.trunc(source, type)
-        builder.store(value, guestPointer(effectiveAddress(instruction)))
+        builder.store(value, accessPointer(instruction))
     }
 
     private func atomicPointer(_ instruction: Instruction) -> LLVMValueRef { guestPointer(readX(instruction.rs1)) }
