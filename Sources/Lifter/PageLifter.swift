@@ -407,52 +407,74 @@ final class FunctionLifter {
         jumpThroughMap(to: target)
     }
 
-    /// A computed target (a switch table, a call through a pointer) that is one of this region's
-    /// entries stays in the function: registers stay in SSA values and there is no map lookup.
-    /// All such jumps share one dispatch block, so each entry gets one more predecessor rather
-    /// than one per jump. Returns do not come here: every return site would become a
-    /// predecessor of every entry, and the one loop LLVM then sees spans the whole region
-    /// (malloc's regions took seconds to optimize).
-    func dispatchInRegion(_ target: LLVMValueRef) {
-        if indirectDispatch == nil {
-            guard page.entries.contains(where: { blocks[$0] != nil }) else {
+    /// Where a computed jump may go without leaving the function.
+    enum Dispatch {
+        /// A switch table, a call through a pointer: any entry of the region.
+        case computedJump
+        /// A return: the return addresses of this region's calls that may reach its own code
+        /// (direct calls into the region, which recursion makes, and calls through pointers).
+        case `return`
+    }
+
+    /// A computed target that is one of `kind`'s candidates stays in the function: registers stay
+    /// in SSA values and there is no map lookup; any other leaves through the map. All jumps of
+    /// a kind share one dispatch block, so each candidate gets one more predecessor rather than
+    /// one per jump. Returns only consider calls that may stay in the region: with every entry
+    /// as a candidate every return site became a predecessor of every entry, one loop spanning
+    /// the whole region, which took LLVM seconds to optimize for malloc.
+    func dispatchInRegion(_ target: LLVMValueRef, _ kind: Dispatch) {
+        if dispatchBlocks[kind] == nil {
+            let candidates = dispatchCandidates(kind)
+            guard !candidates.isEmpty else {
                 jumpThroughMap(to: target)
                 return
             }
-            emitIndirectDispatch()
+            emitDispatch(kind, to: candidates)
         }
-        let (block, phi) = indirectDispatch!
+        let (block, phi) = dispatchBlocks[kind]!
         var incoming: [LLVMValueRef?] = [target]
         var from: [LLVMBasicBlockRef?] = [builder.currentBlock]
         LLVMAddIncoming(phi, &incoming, &from, 1)
         builder.br(block)
     }
 
-    /// The switch over the region's entries behind computed jumps; other targets leave through
-    /// the map. Profiled code counts it like a loop iteration (an interpreter loop goes round
-    /// through it).
-    private func emitIndirectDispatch() {
+    private func dispatchCandidates(_ kind: Dispatch) -> [UInt64] {
+        switch kind {
+        case .computedJump:
+            return page.entries.filter { blocks[$0] != nil }
+        case .return:
+            return page.instructions.compactMap { address, fetched -> UInt64? in
+                guard case .instruction(let instruction) = fetched, instruction.linkage == .call,
+                      instruction.opcode == .jalr || blocks[address &+ UInt64(bitPattern: instruction.imm)] != nil else { return nil }
+                let returnAddress = address &+ UInt64(instruction.size)
+                return blocks[returnAddress] != nil ? returnAddress : nil
+            }.sorted()
+        }
+    }
+
+    /// The switch behind `kind`'s computed jumps. Profiled code counts it like a loop iteration
+    /// (an interpreter loop or a recursion goes round through it).
+    private func emitDispatch(_ kind: Dispatch, to candidates: [UInt64]) {
         let current = builder.currentBlock
-        let dispatchBlock = newBlock("indirect_dispatch")
+        let dispatchBlock = newBlock(kind == .return ? "return_dispatch" : "indirect_dispatch")
         builder.position(at: dispatchBlock)
-        let target = LLVMBuildPhi(builder.ref, types.i64, "indirect_target")!
-        indirectDispatch = (dispatchBlock, target)
-        let leaving = newBlock("indirect_via_map")
+        let target = LLVMBuildPhi(builder.ref, types.i64, "dispatch_target")!
+        dispatchBlocks[kind] = (dispatchBlock, target)
+        let leaving = newBlock("dispatch_via_map")
         if profile != nil {
             let hot = countExecution()
-            let switching = newBlock("indirect_switch")
+            let switching = newBlock("dispatch_switch")
             builder.condBr(hot, leaving, switching)
             builder.position(at: switching)
         }
-        let entries = page.entries.filter { blocks[$0] != nil }
-        let dispatch = LLVMBuildSwitch(builder.ref, target, leaving, UInt32(entries.count))
-        for address in entries { LLVMAddCase(dispatch, builder.constant(address), blocks[address]) }
+        let dispatch = LLVMBuildSwitch(builder.ref, target, leaving, UInt32(candidates.count))
+        for address in candidates { LLVMAddCase(dispatch, builder.constant(address), blocks[address]) }
         builder.position(at: leaving)
         jumpThroughMap(to: target)
         builder.position(at: current)
     }
 
-    private var indirectDispatch: (block: LLVMBasicBlockRef, target: LLVMValueRef)?
+    private var dispatchBlocks: [Dispatch: (block: LLVMBasicBlockRef, target: LLVMValueRef)] = [:]
 
     /// The block control going to in-page `address` continues in. In profiled code an edge into a
     /// loop header counts an iteration first and, once the region is hot, continues through the

@@ -19,10 +19,10 @@ extension FunctionLifter {
             target = builder.and(sum, builder.constant(Int64(-2)), "target")
         }
         writeX(instruction.rd, builder.constant(next))
-        if instruction.opcode == .jalr, instruction.linkage != .return {
-            dispatchInRegion(target)
-        } else {
-            jump(to: target)
+        switch (instruction.opcode, instruction.linkage) {
+        case (.jalr, .return): dispatchInRegion(target, .return)
+        case (.jalr, _): dispatchInRegion(target, .computedJump)
+        default: jump(to: target)
         }
     }
 
