@@ -95,6 +95,9 @@ final class FunctionLifter {
     var floatSlots: [Int: LLVMValueRef] = [:]
     let writtenFloats: Set<Int>
     let usedFloats: Set<Int>
+    /// FP results as the host computed them, before NaN canonicalization, by register, for the
+    /// arithmetic that consumes them later in the same straight line (see `floatOperand`).
+    var uncanonicalResults: [Int: (value: LLVMValueRef, precision: Precision)] = [:]
     /// frm, kept like a register: only CSR instructions change it, so dynamic-mode operations
     /// test a value in a register instead of reloading fcsr after every helper call.
     var roundingModeSlot: LLVMValueRef! = nil
@@ -203,6 +206,7 @@ final class FunctionLifter {
     /// Emits instructions from `start` until control leaves: a terminator, the next leader, or the page end.
     private func emitStraightLine(from start: UInt64) {
         var address = start
+        uncanonicalResults = [:]
         while true {
             pc = address
             guard let fetched = page.instructions[address] else {
@@ -292,6 +296,7 @@ final class FunctionLifter {
     }
 
     func writeFBits(_ index: Int, _ value: LLVMValueRef) {
+        uncanonicalResults[index] = nil
         nameAfterRegister(value, floatRegisterNames[index])
         builder.store(value, floatSlots[index]!, align: 8)
     }
@@ -386,6 +391,7 @@ final class FunctionLifter {
     /// After a helper that may have changed any register: those held in allocas, and frm, come back from the CPU state.
     func reloadRegisters() {
         reloadRoundingMode()
+        uncanonicalResults = [:]
         for (index, slot) in passedSlots.sorted(by: { $0.key < $1.key }) {
             builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
         }

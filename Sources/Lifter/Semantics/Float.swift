@@ -177,6 +177,24 @@ extension FunctionLifter {
         builder.position(at: done)
     }
 
+    /// Writes an operation's result: canonical if NaN, as RISC-V's registers hold it. Arithmetic
+    /// later in the same straight line reads the result as computed instead (`floatOperand`), so
+    /// the canonicalization is dead wherever only arithmetic sees the register before it is
+    /// written again (most temporaries), and off the dependency chain elsewhere.
+    func writeFloatResult(_ index: Int, _ result: LLVMValueRef, _ precision: Precision) {
+        writeFloat(index, canonical(result, precision), precision)
+        uncanonicalResults[index] = (result, precision)
+    }
+
+    /// A register as an operand of an operation whose result is a NaN whenever an operand is
+    /// one, and does not depend on which NaN (arithmetic, square root, fused multiply-add,
+    /// comparison, conversion): an uncanonicalized result of earlier arithmetic does as well as
+    /// its canonical form. It is never a signaling NaN (x86 quiets them), so raises nothing more.
+    func floatOperand(_ index: Int, _ precision: Precision) -> LLVMValueRef {
+        if let result = uncanonicalResults[index], result.precision == precision { return result.value }
+        return readFloat(index, precision)
+    }
+
     /// `value` is the result of an operation, so never a signaling NaN: the NaN test raises nothing.
     func canonical(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef {
         let nan = builder.bitcast(builder.constant(precision.canonicalNaN, bitsType(precision)), floatType(precision))
@@ -187,20 +205,20 @@ extension FunctionLifter {
         let rd = instruction.rd, rs1 = instruction.rs1, rs2 = instruction.rs2
         switch form {
         case .arithmetic(let operation, let p):
-            let a = readFloat(rs1, p), b = readFloat(rs2, p)
+            let a = floatOperand(rs1, p), b = floatOperand(rs2, p)
             let result = rounded(operation, p, mode: instruction.roundingMode, operands: [bits(a, p), bits(b, p)]) {
                 builder.strict(operation.constrainedName, [floatType(p)], [a, b], rounds: true)
             }
-            writeFloat(rd, canonical(result, p), p)
+            writeFloatResult(rd, result, p)
         case .squareRoot(let p):
-            let a = readFloat(rs1, p)
+            let a = floatOperand(rs1, p)
             let result = rounded(.squareRoot, p, mode: instruction.roundingMode, operands: [bits(a, p)]) {
                 builder.strict("sqrt", [floatType(p)], [a], rounds: true)
             }
-            writeFloat(rd, canonical(result, p), p)
+            writeFloatResult(rd, result, p)
         case .fused(let negateProduct, let negateAddend, let p):
-            var a = readFloat(rs1, p), c = readFloat(instruction.rs3, p)
-            let b = readFloat(rs2, p)
+            var a = floatOperand(rs1, p), c = floatOperand(instruction.rs3, p)
+            let b = floatOperand(rs2, p)
             // RISC-V raises invalid for infinity times zero even when the addend is a quiet NaN; x86 does not.
             accrue(builder.select(productOfInfinityAndZero(bits(a, p), bits(b, p), p),
                                   builder.constant(FloatFlag.invalid.rawValue, types.i32), builder.constant(Int64(0), types.i32)))
@@ -209,7 +227,7 @@ extension FunctionLifter {
             let result = rounded(.fusedMultiplyAdd, p, mode: instruction.roundingMode, operands: [bits(a, p), bits(b, p), bits(c, p)]) {
                 builder.strict("fma", [floatType(p)], [a, b, c], rounds: true)
             }
-            writeFloat(rd, canonical(result, p), p)
+            writeFloatResult(rd, result, p)
         case .signInjection(let source, let p):
             let a = readFloatBits(rs1, p), b = readFloatBits(rs2, p)
             let signMask = builder.constant(UInt64(1) << UInt64(p.bits - 1), bitsType(p))
@@ -224,12 +242,12 @@ extension FunctionLifter {
         case .minMax(let maximum, let p):
             writeFloatBits(rd, minMax(readFloatBits(rs1, p), readFloatBits(rs2, p), maximum: maximum, p), p)
         case .compare(let predicate, let signaling, let p):
-            let holds = builder.strictCompare(predicate, readFloat(rs1, p), readFloat(rs2, p), signaling: signaling)
+            let holds = builder.strictCompare(predicate, floatOperand(rs1, p), floatOperand(rs2, p), signaling: signaling)
             writeX(rd, builder.zext(holds, types.i64))
         case .classify(let p):
             writeX(rd, classify(readFloatBits(rs1, p), p))
         case .toInteger(let p, let bits, let signed):
-            writeX(rd, toInteger(readFloat(rs1, p), p, bits: bits, signed: signed, roundingMode: instruction.roundingMode))
+            writeX(rd, toInteger(floatOperand(rs1, p), p, bits: bits, signed: signed, roundingMode: instruction.roundingMode))
         case .fromInteger(let p, let width, let signed):
             let register = readX(rs1)
             let source = width == 32 ? builder.trunc(register, types.i32) : register
@@ -241,12 +259,12 @@ extension FunctionLifter {
             }
             writeFloat(rd, value, p)
         case .convert(let from, let to):
-            let value = readFloat(rs1, from)
+            let value = floatOperand(rs1, from)
             let converted = to == .double ? builder.strict("fpext", [types.double, types.float], [value], rounds: false)
                 : rounded(.narrow, .single, mode: instruction.roundingMode, operands: [bits(value, from)]) {
                     builder.strict("fptrunc", [types.float, types.double], [value], rounds: true)
                 }
-            writeFloat(rd, canonical(converted, to), to)
+            writeFloatResult(rd, converted, to)
         case .moveToInteger(let p):
             let raw = readFBits(rs1)
             writeX(rd, p == .single ? builder.sext(builder.trunc(raw, types.i32), types.i64) : raw)
