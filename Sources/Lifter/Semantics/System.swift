@@ -89,9 +89,12 @@ extension FunctionLifter {
             return true
         }
         let field = cpuField(CPULayout.fcsr)
-        // The flags of native operations accrue in the host: bring them into fcsr before a read.
+        // The flags of native operations accrue in the host: bring them into fcsr before a read,
+        // including the read of a set or clear (which writes the old value with bits changed).
         let flagsVisible = register != .frm
-        if flagsVisible && instruction.rd != 0 { _ = callPreservingAll(RuntimeSymbols.syncFloatFlags, returns: types.void, [types.ptr], [field]) }
+        if flagsVisible && (instruction.rd != 0 || (writes && kind != .csrrw)) {
+            _ = callPreservingAll(RuntimeSymbols.syncFloatFlags, returns: types.void, [types.ptr], [field])
+        }
         let fcsr = builder.zext(builder.load(types.i32, field, "fcsr", align: 4), types.i64)
         let (shift, mask): (Int64, Int64) = switch register {
         case .fflags: (0, 0x1f)
