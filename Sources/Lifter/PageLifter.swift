@@ -185,10 +185,7 @@ final class FunctionLifter {
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
         _ = countExecution()
         let entries = page.entries.filter { blocks[$0] != nil }
-        let dispatch = LLVMBuildSwitch(builder.ref, entryPC, dispatchDefault, UInt32(entries.count))
-        for entryAddress in entries {
-            LLVMAddCase(dispatch, builder.constant(entryAddress), blocks[entryAddress])
-        }
+        dispatch(on: entryPC, to: entries, otherwise: dispatchDefault)
 
         builder.position(at: dispatchDefault)
         stop(.none, pc: entryPC)
@@ -473,14 +470,54 @@ final class FunctionLifter {
             builder.condBr(hot, leaving, switching)
             builder.position(at: switching)
         }
-        let dispatch = LLVMBuildSwitch(builder.ref, target, leaving, UInt32(candidates.count))
-        for address in candidates { LLVMAddCase(dispatch, builder.constant(address), blocks[address]) }
+        dispatch(on: target, to: candidates, otherwise: leaving)
         builder.position(at: leaving)
         jumpThroughMap(to: target)
         builder.position(at: current)
     }
 
     private var dispatchBlocks: [Dispatch: (block: LLVMBasicBlockRef, target: LLVMValueRef)] = [:]
+
+    /// Branches on guest address `target` to the block of each of `candidates`, otherwise to
+    /// `fallback`. Optimized code goes through a table of block addresses when the candidates
+    /// are close enough together: one indexed indirect jump, which the host predicts like the
+    /// native code's own switch or return, where a switch over scattered pcs becomes a tree of
+    /// compares (six deep for a function returned to from 50 call sites). Profiled code keeps
+    /// the switch, which FastISel compiles.
+    func dispatch(on target: LLVMValueRef, to candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
+        let low = candidates.min() ?? 0, high = candidates.max() ?? 0
+        let slots = (high &- low) / 2 + 1
+        guard profile == nil, candidates.count >= Self.tableDispatchMinimum, slots <= Self.tableDispatchSlots else {
+            let instruction = LLVMBuildSwitch(builder.ref, target, fallback, UInt32(candidates.count))
+            for address in candidates { LLVMAddCase(instruction, builder.constant(address), blocks[address]) }
+            return
+        }
+        let table = LLVMAddGlobal(module, LLVMArrayType2(types.ptr, slots), "dispatch_table")!
+        let candidateSet = Set(candidates)
+        var addresses: [LLVMValueRef?] = (0..<slots).map { slot in
+            let address = low &+ slot * 2
+            return LLVMBlockAddress(function, candidateSet.contains(address) ? blocks[address]! : fallback)
+        }
+        LLVMSetInitializer(table, LLVMConstArray2(types.ptr, &addresses, slots))
+        LLVMSetGlobalConstant(table, 1)
+        LLVMSetLinkage(table, LLVMPrivateLinkage)
+        LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr)
+        // The slot is the offset rotated right by one: an odd offset lands far beyond the table.
+        let offset = builder.sub(target, builder.constant(low))
+        let slot = builder.intrinsic("llvm.fshr", [types.i64], [offset, offset, builder.constant(Int64(1))])
+        let lookup = newBlock("dispatch_table_lookup")
+        builder.condBr(builder.icmp(LLVMIntULT, slot, builder.constant(slots)), lookup, fallback)
+        builder.position(at: lookup)
+        let code = builder.load(types.ptr, builder.gep(table, byteOffset: builder.shl(slot, builder.constant(Int64(3)))), "block", align: 8)
+        let jump = LLVMBuildIndirectBr(builder.ref, code, UInt32(candidates.count + 1))!
+        for address in candidates { LLVMAddDestination(jump, blocks[address]) }
+        LLVMAddDestination(jump, fallback)
+    }
+
+    /// Table dispatch needs this many candidates (a few compares are as fast, and predicted better when the
+    /// target is random) and at most this many slots (8 bytes each).
+    static let tableDispatchMinimum = 8
+    static let tableDispatchSlots: UInt64 = 2048
 
     /// The block control going to in-page `address` continues in. In profiled code an edge into a
     /// loop header counts an iteration first and, once the region is hot, continues through the
