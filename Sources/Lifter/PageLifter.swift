@@ -483,15 +483,31 @@ final class FunctionLifter {
     /// are close enough together: one indexed indirect jump, which the host predicts like the
     /// native code's own switch or return, where a switch over scattered pcs becomes a tree of
     /// compares (six deep for a function returned to from 50 call sites). Profiled code keeps
-    /// the switch, which FastISel compiles.
+    /// the switch, which FastISel compiles. Loop headers stay behind a switch: LLVM cannot give
+    /// a loop whose header an indirect jump enters a preheader, and without one it keeps the
+    /// loop's registers in memory (sha256's rounds ran at half speed).
     func dispatch(on target: LLVMValueRef, to candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
-        let low = candidates.min() ?? 0, high = candidates.max() ?? 0
-        let slots = (high &- low) / 2 + 1
-        guard profile == nil, candidates.count >= Self.tableDispatchMinimum, slots <= Self.tableDispatchSlots else {
+        func switchOver(_ candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
             let instruction = LLVMBuildSwitch(builder.ref, target, fallback, UInt32(candidates.count))
             for address in candidates { LLVMAddCase(instruction, builder.constant(address), blocks[address]) }
+        }
+        let headers = candidates.filter { page.loopHeaders.contains($0) }
+        let direct = candidates.filter { !page.loopHeaders.contains($0) }
+        let low = direct.min() ?? 0, high = direct.max() ?? 0
+        let slots = (high &- low) / 2 + 1
+        guard profile == nil, direct.count >= Self.tableDispatchMinimum, slots <= Self.tableDispatchSlots else {
+            switchOver(candidates, otherwise: fallback)
             return
         }
+        let current = builder.currentBlock
+        var notDirect = fallback
+        if !headers.isEmpty {
+            notDirect = newBlock("dispatch_loop_header")
+            builder.position(at: notDirect)
+            switchOver(headers, otherwise: fallback)
+            builder.position(at: current)
+        }
+        let candidates = direct, fallback = notDirect
         let table = LLVMAddGlobal(module, LLVMArrayType2(types.ptr, slots), "dispatch_table")!
         let candidateSet = Set(candidates)
         var addresses: [LLVMValueRef?] = (0..<slots).map { slot in
