@@ -72,7 +72,9 @@ final class Region: @unchecked Sendable {
     var valid = true
     var promoted = false
     /// The profiled code's execution counter, once that code is loaded.
-    var counter: UnsafePointer<UInt64>?
+    var counter: UnsafeMutablePointer<UInt64>?
+    /// The first (cheap) compilation, which honours every rounding mode (see `Engine.generalCode`).
+    var generalCode: UInt64?
     /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
     func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
     init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
@@ -133,6 +135,7 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.resolve: unsafeBitCast(resolveHelper, to: UInt64.self),
             RuntimeSymbols.syscall: unsafeBitCast(syscallHelper, to: UInt64.self),
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
+            RuntimeSymbols.generalCode: unsafeBitCast(generalCodeHelper, to: UInt64.self),
             RuntimeStubs.roundedOperationImplementation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
         ])
         let stubs = IRModule(name: "pagelift_runtime")
@@ -235,6 +238,7 @@ public final class Engine: @unchecked Sendable {
         let (address, object) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
                                             generator: baseGenerator, timing: &timing)
         if profile != nil { region.counter = try counter(of: region) }
+        region.generalCode = address
         storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
         lock.withLock {
             stats.base.add(timing)
@@ -248,7 +252,9 @@ public final class Engine: @unchecked Sendable {
         var clock = Stopwatch()
         let module = IRModule(name: name)
         let symbols = self.symbols
-        PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: options.dumpIRDirectory != nil)
+        // Only optimized code that has a first compilation to fall back on assumes round-to-nearest.
+        PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: options.dumpIRDirectory != nil,
+                   assumesRoundToNearest: tier == 1 && options.tieringActive)
             .lift(region.page, into: module, functionName: name)
         timing.liftSeconds += clock.lap()
         dump(module, name: name, stage: "lifted")
@@ -287,7 +293,9 @@ public final class Engine: @unchecked Sendable {
 
     /// The cache key of `region`'s code at `tier` (1: the run's level and pipeline; 0: the cheap tier, with counting).
     private func cacheKey(_ region: Region, tier: Int) -> [UInt8]? {
-        let pipeline = tier == 1 ? optimizedPipeline.text : basePipeline.text + " profiled \(options.tiers.hotThreshold)"
+        // With tiering, optimized code assumes round-to-nearest-even (see `PageLifter.assumesRoundToNearest`).
+        let pipeline = tier == 1 ? optimizedPipeline.text + (options.tieringActive ? " nearest-only" : "")
+            : basePipeline.text + " profiled \(options.tiers.hotThreshold)"
         return region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0) }
     }
 
@@ -299,7 +307,12 @@ public final class Engine: @unchecked Sendable {
         // Only a name this region owns: another region's name may already be linked (code that was remapped).
         guard symbol == region.name || symbol == region.name + ".opt" else { return false }
         let address = try jit.load(object, symbol: symbol)
-        if tier == 0 { region.counter = try counter(of: region) }
+        if tier == 0 {
+            region.counter = try counter(of: region)
+            region.generalCode = address
+        } else if !options.tieringActive {
+            region.generalCode = address
+        }
         recordInstalledCode(region, address: address, size: object.codeSize, tier: tier)
         lock.withLock {
             stats.cacheHits += 1
@@ -317,8 +330,47 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The linked address of a profiled region's counter (its object, linked, defines it).
-    private func counter(of region: Region) throws -> UnsafePointer<UInt64>? {
-        UnsafePointer(bitPattern: UInt(try jit.lookup(RuntimeSymbols.regionCounter(region.name))))
+    private func counter(of region: Region) throws -> UnsafeMutablePointer<UInt64>? {
+        UnsafeMutablePointer(bitPattern: UInt(try jit.lookup(RuntimeSymbols.regionCounter(region.name))))
+    }
+
+    /// Code for `pc` that honours every rounding mode, for optimized code (which assumes
+    /// round-to-nearest-even, see `PageLifter.assumesRoundToNearest`) entered under another:
+    /// the first compilation of a region with that entry, or one compiled now (the optimized code
+    /// may have come from the cache). Its counter restarts, so its loops run a while before they
+    /// look for optimized code again.
+    func generalCode(_ pc: UInt64) -> UInt64 {
+        let page = pc & ~(DiscoveredPage.pageSize - 1)
+        let known: Region? = lock.withLock {
+            regionsByPage[page]?.last { $0.valid && $0.generalCode != nil && $0.page.entries.contains(pc) }
+        }
+        if let known, let code = known.generalCode {
+            known.counter?.pointee = 0
+            return code
+        }
+        do {
+            let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive,
+                                                     fetch: memory.instructionParcel(at:))
+            let region: Region = lock.withLock {
+                let base = RuntimeSymbols.regionFunction(pc) + ".general"
+                let uses = namesUsed[base, default: 0]
+                namesUsed[base] = uses + 1
+                let region = Region(entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)", fingerprint: nil)
+                region.promoted = true
+                regionsByPage[page, default: []].append(region)
+                return region
+            }
+            var timing = TierStatistics()
+            let profile = options.tieringActive ? RegionProfile(entry: pc, threshold: options.tiers.hotThreshold) : nil
+            let (address, _) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
+                                           generator: baseGenerator, timing: &timing)
+            if profile != nil { region.counter = try counter(of: region) }
+            region.generalCode = address
+            lock.withLock { stats.base.add(timing) }
+            return address
+        } catch {
+            FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) for a rounding mode: \(error)")
+        }
     }
 
     /// The counter of the region entered at `entry` reached the threshold: recompile it optimized, once,
@@ -465,6 +517,9 @@ private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) ->
 }
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
     GuestFloatFlags.preserved { engine(cpu).readCounter(csr) }
+}
+private let generalCodeHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
+    GuestFloatFlags.preserved { engine(cpu).generalCode(pc) }
 }
 
 /// While translated code runs, the guest's floating-point exception flags accrue in the host's

@@ -18,12 +18,17 @@ public enum RuntimeSymbols {
     /// `preserve_all i64 rounded(i32 operation, i32 double, i32 mode, i64 a, i64 b, i64 c)`: an FP
     /// operation in a rounding mode other than round-to-nearest-even (`RoundedOperation`).
     public static let roundedOperation = "pagelift_rounded_operation"
-    /// `preserve_all void sync_float_flags(ptr fcsr)`: ors the host's accrued exception flags into fcsr.
+    /// `preserve_all i32 sync_float_flags(i32 fcsr)`: fcsr with the host's accrued exception flags or'ed in.
+    /// Values, not a pointer into the CPU state: a call that may write the CPU state would keep
+    /// every guest register of a loop around it in memory.
     public static let syncFloatFlags = "pagelift_sync_float_flags"
-    /// `preserve_all void settle_float_flags(ptr fcsr)`: after fcsr's flags were written, drops host flags they lack.
+    /// `preserve_all void settle_float_flags(i32 fcsr)`: after fcsr's flags were written, drops host flags they lack.
     public static let settleFloatFlags = "pagelift_settle_float_flags"
     /// `void region_hot(ptr cpu, i64 entry)`: the counter of the region entered at `entry` reached the threshold.
     public static let regionHot = "pagelift_region_hot"
+    /// `ptr general_code(ptr cpu, i64 pc)`: code for `pc` that honours every rounding mode, for
+    /// optimized code that assumes round-to-nearest-even entered under another mode.
+    public static let generalCode = "pagelift_general_code"
 
     /// The function translating the code of a page reachable from `entry`.
     public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
@@ -50,19 +55,27 @@ public struct PageLifter {
     /// Attach each guest instruction's disassembly to its IR, for readers of the IR (`lift`,
     /// `--dump-ir`); translation for execution skips the formatting.
     public var annotate: Bool
+    /// Translate operations in the dynamic rounding mode for round-to-nearest-even only: the
+    /// function checks frm at entry and after instructions that write it, and hands other
+    /// modes to code that honours them (`RuntimeSymbols.generalCode`). Programs hardly ever
+    /// leave the default mode, and the check per operation (a branch to a helper call in
+    /// every FP loop) cost matmul a third of its time.
+    public var assumesRoundToNearest: Bool
 
     public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil,
-                annotate: Bool = true) {
+                annotate: Bool = true, assumesRoundToNearest: Bool = false) {
         self.describe = describe
         self.profile = profile
         self.annotate = annotate
+        self.assumesRoundToNearest = assumesRoundToNearest
     }
 
     /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
     @discardableResult
     public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
         let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
-        let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile, annotate: annotate)
+        let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile, annotate: annotate,
+                                      assumesRoundToNearest: assumesRoundToNearest)
         function.emit()
         return name
     }
@@ -101,6 +114,9 @@ final class FunctionLifter {
     /// frm, kept like a register: only CSR instructions change it, so dynamic-mode operations
     /// test a value in a register instead of reloading fcsr after every helper call.
     var roundingModeSlot: LLVMValueRef! = nil
+    /// Dynamic-mode operations are translated for round-to-nearest-even (see `PageLifter.assumesRoundToNearest`);
+    /// only set for regions that have such operations.
+    let roundsToNearestOnly: Bool
     /// The shared exit: its phi collects the guest pc to continue at.
     var exitBlock: LLVMBasicBlockRef!
     var exitTarget: LLVMValueRef!
@@ -109,8 +125,12 @@ final class FunctionLifter {
     var pc: UInt64 = 0
 
     init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?,
-         annotate: Bool) {
+         annotate: Bool, assumesRoundToNearest: Bool) {
         self.page = page
+        roundsToNearestOnly = assumesRoundToNearest && page.instructions.values.contains { fetched in
+            guard case .instruction(let instruction) = fetched else { return false }
+            return instruction.operands.contains(.roundingMode) && instruction.roundingMode == 7
+        }
         self.describe = describe
         self.profile = profile
         self.annotates = annotate
@@ -184,6 +204,7 @@ final class FunctionLifter {
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
         _ = countExecution()
+        if roundsToNearestOnly { leaveUnlessRoundingToNearest(continuingAt: entryPC, passed: (0..<RegisterPassing.registers.count).map { LLVMGetParam(function, UInt32(2 + $0))! }) }
         let entries = page.entries.filter { blocks[$0] != nil }
         dispatch(on: entryPC, to: entries, otherwise: dispatchDefault)
 
@@ -383,7 +404,42 @@ final class FunctionLifter {
         builder.store(frm, roundingModeSlot, align: 4)
     }
 
-    var roundingMode: LLVMValueRef { builder.load(types.i32, roundingModeSlot, "frm", align: 4) }
+    var roundingMode: LLVMValueRef {
+        roundsToNearestOnly ? builder.constant(Int64(0), types.i32) : builder.load(types.i32, roundingModeSlot, "frm", align: 4)
+    }
+
+    /// After an instruction that may have written frm: keep the slot current or, in code for
+    /// round-to-nearest-even only, leave for the map at the next instruction when it changed.
+    func roundingModeWritten(next: UInt64) {
+        guard roundsToNearestOnly else {
+            reloadRoundingMode()
+            return
+        }
+        let fcsr = builder.load(types.i32, cpuField(CPULayout.fcsr), "fcsr", align: 4)
+        let nearest = builder.icmp(LLVMIntEQ, builder.and(fcsr, builder.constant(Int64(0xe0), types.i32)), builder.constant(Int64(0), types.i32))
+        let leaving = newBlock("rounding_mode_changed"), staying = newBlock("still_nearest")
+        builder.condBr(nearest, staying, leaving)
+        builder.position(at: leaving)
+        jumpThroughMap(to: builder.constant(next))
+        builder.position(at: staying)
+    }
+
+    /// At entry of code for round-to-nearest-even only: under any other mode, continue in the
+    /// runtime's general code for `pc` (which the passed registers go to unchanged).
+    private func leaveUnlessRoundingToNearest(continuingAt pc: LLVMValueRef, passed: [LLVMValueRef]) {
+        let fcsr = builder.load(types.i32, cpuField(CPULayout.fcsr), "fcsr", align: 4)
+        let nearest = builder.icmp(LLVMIntEQ, builder.and(fcsr, builder.constant(Int64(0xe0), types.i32)), builder.constant(Int64(0), types.i32))
+        let general = newBlock("other_rounding_mode"), staying = newBlock("rounding_to_nearest")
+        builder.condBr(builder.intrinsic("llvm.expect", [types.i1], [nearest, builder.constant(UInt64(1), types.i1)]), staying, general)
+        builder.position(at: general)
+        let (type, helperFunction) = helper(RuntimeSymbols.generalCode, returns: types.ptr, [types.ptr, types.i64])
+        let code = builder.call(type, helperFunction, [cpu, pc], "general_code")
+        let call = builder.call(types.pageFunction, code, [cpu, pc] + passed)
+        LLVMSetInstructionCallConv(call, RegisterPassing.callingConvention)
+        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
+        LLVMBuildRetVoid(builder.ref)
+        builder.position(at: staying)
+    }
 
     /// After a helper that may have changed any register: those held in allocas, and frm, come back from the CPU state.
     func reloadRegisters() {

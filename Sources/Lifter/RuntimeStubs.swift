@@ -67,8 +67,8 @@ public enum RuntimeStubs {
         return function
     }
 
-    /// `sync(ptr fcsr)`: ors the host's accrued flags (MXCSR) into fcsr, for a CSR instruction that reads them.
-    /// `settle(ptr fcsr)`: after one wrote fcsr's flags, clears the host's if they hold any fcsr lacks
+    /// `i32 sync(i32 fcsr)`: fcsr with the host's accrued flags (MXCSR) or'ed in, for a CSR instruction that reads them.
+    /// `settle(i32 fcsr)`: after one wrote fcsr's flags, clears the host's if they hold any fcsr lacks
     /// (reading MXCSR waits for the floating-point operations in flight; writing it costs more still).
     private static func emitFloatFlagHelpers(_ builder: Builder) {
         let types = builder.types
@@ -87,15 +87,13 @@ public enum RuntimeStubs {
             }.reduce(i32(0)) { builder.or($0, $1) }
         }
 
-        let sync = preserveAllFunction(builder, RuntimeSymbols.syncFloatFlags, returns: types.void, [types.ptr])
-        let fcsr = LLVMGetParam(sync, 0)!
-        builder.store(builder.or(builder.load(types.i32, fcsr, align: 4), riscvFlags(readMXCSR())), fcsr, align: 4)
-        LLVMBuildRetVoid(builder.ref)
+        let sync = preserveAllFunction(builder, RuntimeSymbols.syncFloatFlags, returns: types.i32, [types.i32])
+        LLVMBuildRet(builder.ref, builder.or(LLVMGetParam(sync, 0)!, riscvFlags(readMXCSR())))
 
-        let settle = preserveAllFunction(builder, RuntimeSymbols.settleFloatFlags, returns: types.void, [types.ptr])
+        let settle = preserveAllFunction(builder, RuntimeSymbols.settleFloatFlags, returns: types.void, [types.i32])
         let written = LLVMGetParam(settle, 0)!
         let mxcsr = readMXCSR()
-        let extra = builder.and(riscvFlags(mxcsr), builder.xor(builder.load(types.i32, written, align: 4), i32(-1)))
+        let extra = builder.and(riscvFlags(mxcsr), builder.xor(written, i32(-1)))
         let clear = LLVMAppendBasicBlockInContext(LLVMGetModuleContext(builder.module), settle, "clear")!
         let done = LLVMAppendBasicBlockInContext(LLVMGetModuleContext(builder.module), settle, "done")!
         builder.condBr(builder.icmp(LLVMIntNE, extra, i32(0)), clear, done)

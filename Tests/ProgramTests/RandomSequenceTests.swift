@@ -20,10 +20,23 @@ import Testing
 
     @Test(arguments: programs, [["-O0", "--no-cache"], ["-O2", "--no-tiering", "--no-cache"]])
     func registersMatchQemu(program: Program, mode: [String]) throws {
+        try compare(program, mode: mode)
+    }
+
+    /// Optimized tier-up code, which assumes round-to-nearest-even and hands other modes (the
+    /// sequences set frm) to the first compilation: every region promoted at its first
+    /// execution, on the guest's thread. Fewer programs: each region compiles twice.
+    @Test(arguments: programs.prefix(2))
+    func optimizedTierMatchesQemu(program: Program) throws {
+        try compare(program, mode: ["-O2", "--tier-threshold", "1", "--sync-tier-up", "--no-cache"], binaryName: "seq-tier-\(program.seed)")
+    }
+
+    /// `binaryName`: tests running at the same time must not assemble into the same file.
+    private func compare(_ program: Program, mode: [String], binaryName: String? = nil) throws {
         var generator = SequenceGenerator(seed: program.seed)
         var label = 0
         let sequences = (0..<Self.sequencesPerProgram).map { _ in generator.sequence(length: 12, label: &label) }
-        let binary = try assemble(SequenceGenerator.program(sequences), name: "seq-\(program.seed)")
+        let binary = try assemble(SequenceGenerator.program(sequences), name: binaryName ?? "seq-\(program.seed)")
         let expected = try Execution.run([Tools.qemu, binary.path])
         let actual = try Execution.run([Tools.pagelift] + mode + [binary.path])
         try #require(expected.status == 0, "qemu failed: \(expected.standardError)")

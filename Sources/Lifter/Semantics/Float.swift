@@ -104,6 +104,7 @@ extension FunctionLifter {
         case 0: return native()
         case 1...4: return viaRuntime(builder.constant(Int64(mode), types.i32))
         default:
+            if roundsToNearestOnly { return native() }
             let frm = roundingMode
             // Programs rarely leave round-to-nearest: lay the native path out as the straight line.
             let nearest = builder.intrinsic("llvm.expect", [types.i1], [builder.icmp(LLVMIntEQ, frm, builder.constant(Int64(0), types.i32)),

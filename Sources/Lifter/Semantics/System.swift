@@ -93,7 +93,8 @@ extension FunctionLifter {
         // including the read of a set or clear (which writes the old value with bits changed).
         let flagsVisible = register != .frm
         if flagsVisible && (instruction.rd != 0 || (writes && kind != .csrrw)) {
-            _ = callPreservingAll(RuntimeSymbols.syncFloatFlags, returns: types.void, [types.ptr], [field])
+            let synced = callPreservingAll(RuntimeSymbols.syncFloatFlags, returns: types.i32, [types.i32], [builder.load(types.i32, field, "fcsr", align: 4)])
+            builder.store(synced, field, align: 4)
         }
         let fcsr = builder.zext(builder.load(types.i32, field, "fcsr", align: 4), types.i64)
         let (shift, mask): (Int64, Int64) = switch register {
@@ -111,8 +112,10 @@ extension FunctionLifter {
             let placed = builder.shl(builder.and(updated, builder.constant(mask)), builder.constant(shift))
             let kept = builder.and(fcsr, builder.constant(~(mask << shift) & 0xff))
             builder.store(builder.trunc(builder.or(kept, placed), types.i32), field, align: 4)
-            if flagsVisible && !hostFlagsWithin { _ = callPreservingAll(RuntimeSymbols.settleFloatFlags, returns: types.void, [types.ptr], [field]) }
-            if register != .fflags { reloadRoundingMode() }
+            if flagsVisible && !hostFlagsWithin {
+                _ = callPreservingAll(RuntimeSymbols.settleFloatFlags, returns: types.void, [types.i32], [builder.load(types.i32, field, "fcsr", align: 4)])
+            }
+            if register != .fflags { roundingModeWritten(next: pc &+ UInt64(instruction.size)) }
         }
         writeX(instruction.rd, old)
         return true
