@@ -174,8 +174,11 @@ final class FunctionLifter {
 
     func newBlock(_ name: String) -> LLVMBasicBlockRef { LLVMAppendBasicBlockInContext(context, function, name) }
 
+    private var entryBlock: LLVMBasicBlockRef!
+
     func emit() {
         let entry = newBlock("entry")
+        entryBlock = entry
         for leader in page.leaders.sorted() where page.instructions[leader] != nil {
             blocks[leader] = newBlock(describe(leader))
         }
@@ -359,7 +362,22 @@ final class FunctionLifter {
         return global
     }
 
+    /// A runtime helper's type and the value to call. Profiled code calls through the helper's
+    /// address computed once in the entry block: with the large code model FastISel cannot call
+    /// a symbol, and every block with a call (a counter's notification, a map miss) went to
+    /// SelectionDAG. Optimized code calls the declaration, whose attributes LLVM then sees.
     func helper(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> (LLVMTypeRef, LLVMValueRef) {
+        let (type, function) = helperDeclaration(name, returns: returns, parameters)
+        guard profile != nil else { return (type, function) }
+        if let address = helperAddresses[name] { return (type, address) }
+        let address = inEntryBlock { opaqueAddress(function, name + ".address") }
+        helperAddresses[name] = address
+        return (type, address)
+    }
+
+    private var helperAddresses: [String: LLVMValueRef] = [:]
+
+    func helperDeclaration(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef]) -> (LLVMTypeRef, LLVMValueRef) {
         var parameters = parameters.map { Optional($0) }
         let type = LLVMFunctionType(returns, &parameters, UInt32(parameters.count), 0)!
         if let existing = LLVMGetNamedFunction(module, name) { return (type, existing) }
@@ -369,16 +387,30 @@ final class FunctionLifter {
         return (type, function)
     }
 
+    /// Emits `body` at the end of the entry block (before its terminator once it has one), then
+    /// continues where the builder was.
+    private func inEntryBlock<T>(_ body: () -> T) -> T {
+        let current = builder.currentBlock
+        if let terminator = LLVMGetBasicBlockTerminator(entryBlock) {
+            LLVMPositionBuilderBefore(builder.ref, terminator)
+        } else {
+            builder.position(at: entryBlock)
+        }
+        defer { builder.position(at: current) }
+        return body()
+    }
+
     /// Calls a runtime stub with LLVM's preserve_all convention (see `RuntimeStubs`): it keeps every
     /// register, so the guest values translated code holds, XMM ones included, need no spills.
     /// The stubs touch only the host's floating-point state and memory their pointer arguments
     /// point to; saying so lets LLVM keep guest registers out of memory across the calls.
     func callPreservingAll(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
+        let (_, declaration) = helperDeclaration(name, returns: returns, parameters)
+        LLVMSetFunctionCallConv(declaration, LLVMPreserveAllCallConv.rawValue)
         let (type, function) = helper(name, returns: returns, parameters)
-        LLVMSetFunctionCallConv(function, LLVMPreserveAllCallConv.rawValue)
         // LLVM's MemoryEffects encoding: two bits (read, write) per location: argument memory, then inaccessible memory.
         let effects: UInt64 = parameters.contains(types.ptr) ? 0b11_11 : 0b11_00
-        LLVMAddAttributeAtIndex(function, UInt32.max, LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName("memory", 6), effects))
+        LLVMAddAttributeAtIndex(declaration, UInt32.max, LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName("memory", 6), effects))
         let call = builder.call(type, function, arguments)
         LLVMSetInstructionCallConv(call, LLVMPreserveAllCallConv.rawValue)
         return call
@@ -544,6 +576,10 @@ final class FunctionLifter {
     /// loop's registers in memory (sha256's rounds ran at half speed).
     func dispatch(on target: LLVMValueRef, to candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
         func switchOver(_ candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
+            guard profile == nil else {
+                compareTree(on: target, candidates.sorted()[...], otherwise: fallback)
+                return
+            }
             let instruction = LLVMBuildSwitch(builder.ref, target, fallback, UInt32(candidates.count))
             for address in candidates { LLVMAddCase(instruction, builder.constant(address), blocks[address]) }
         }
@@ -584,6 +620,27 @@ final class FunctionLifter {
         let jump = LLVMBuildIndirectBr(builder.ref, code, UInt32(candidates.count + 1))!
         for address in candidates { LLVMAddDestination(jump, blocks[address]) }
         LLVMAddDestination(jump, fallback)
+    }
+
+    /// A switch as a balanced tree of compares and branches, which FastISel compiles (it hands
+    /// every block with a switch to SelectionDAG).
+    private func compareTree(on target: LLVMValueRef, _ candidates: ArraySlice<UInt64>, otherwise fallback: LLVMBasicBlockRef) {
+        guard candidates.count > 3 else {
+            if candidates.isEmpty { builder.br(fallback) }
+            for (index, address) in candidates.enumerated() {
+                let next = index == candidates.count - 1 ? fallback : newBlock("dispatch_next")
+                builder.condBr(builder.icmp(LLVMIntEQ, target, builder.constant(address)), blocks[address]!, next)
+                if next != fallback { builder.position(at: next) }
+            }
+            return
+        }
+        let middle = candidates.startIndex + candidates.count / 2
+        let low = newBlock("dispatch_low"), high = newBlock("dispatch_high")
+        builder.condBr(builder.icmp(LLVMIntULT, target, builder.constant(candidates[middle])), low, high)
+        builder.position(at: low)
+        compareTree(on: target, candidates[..<middle], otherwise: fallback)
+        builder.position(at: high)
+        compareTree(on: target, candidates[middle...], otherwise: fallback)
     }
 
     /// Table dispatch needs this many candidates (a few compares are as fast, and predicted better when the
