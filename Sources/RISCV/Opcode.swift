@@ -79,8 +79,8 @@ extension Opcode {
 
 /// What a jump means to a return-address stack, by the ISA's hints (the unprivileged spec's
 /// table for jalr): x1 and x5 are link registers; writing one is a call, jumping through
-/// one without writing one is a return. Returns go back through the code map; other
-/// computed jumps (switch tables, calls through pointers) first try the region's own entries.
+/// one without writing one is a return. The lifter decides by it where a computed jump may
+/// stay inside translated code (`FunctionLifter.Dispatch`).
 public enum JumpLinkage: Equatable, Sendable {
     case call
     case `return`

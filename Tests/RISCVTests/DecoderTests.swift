@@ -39,6 +39,20 @@ import Testing
         #expect(load.opcode == .ld && load.rd == 14 && load.rs1 == 10 && load.imm == 8)
     }
 
+    /// The return-address-stack hints of the unprivileged spec's jalr table.
+    @Test func jumpLinkageFollowsTheHints() throws {
+        let cases: [(UInt32, JumpLinkage, String)] = [
+            (0x0000_00ef, .call, "jal ra,0"), (0x0000_02ef, .call, "jal t0,0"), (0x0000_006f, .jump, "j 0"),
+            (0x0000_056f, .jump, "jal a0,0"), (0x0000_8067, .return, "ret"), (0x0002_8067, .return, "jr t0"),
+            (0x0007_80e7, .call, "jalr a5"), (0x0007_8067, .jump, "jr a5"), (0x0000_80e7, .call, "jalr ra,0(ra)"),
+            (0x0000_82e7, .jump, "jalr t0,0(ra): pop, then push"), (0x0000_0513, .jump, "addi"),
+        ]
+        for (bits, expected, text) in cases {
+            let instruction = try #require(Decoder.decode(bits), "\(text)")
+            #expect(instruction.linkage == expected, "\(text)")
+        }
+    }
+
     @Test func rejectsIllegalEncodings() {
         #expect(Decoder.decode(0x0000) == nil)              // the all-zero parcel is defined illegal
         #expect(Decoder.decode(0xffff_ffff) == nil)
