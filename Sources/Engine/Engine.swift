@@ -222,12 +222,8 @@ public final class Engine: @unchecked Sendable {
         let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive,
                                                  fetch: memory.instructionParcel(at:))
         let region: Region = lock.withLock {
-            let base = RuntimeSymbols.regionFunction(pc)
-            let uses = namesUsed[base, default: 0]
-            namesUsed[base] = uses + 1
-            let region = Region(entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)",
-                                fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
-            regionsByPage[page, default: []].append(region)
+            let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc),
+                                   fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
             regionsByEntry[pc] = region
             return region
         }
@@ -244,6 +240,16 @@ public final class Engine: @unchecked Sendable {
             stats.base.add(timing)
             if region.valid { for entry in discovered.entries { codeMap[entry] = address } }
         }
+    }
+
+    /// A region named `name` (numbered when the name was used before: code of a remapped page),
+    /// registered for invalidation. Under the lock.
+    private func newRegion(at pc: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) -> Region {
+        let uses = namesUsed[name, default: 0]
+        namesUsed[name] = uses + 1
+        let region = Region(entry: pc, page: page, name: uses == 0 ? name : "\(name).\(uses)", fingerprint: fingerprint)
+        regionsByPage[page.page, default: []].append(region)
+        return region
     }
 
     /// Lifts, optimizes, generates and links one region; returns its host address.
@@ -352,12 +358,8 @@ public final class Engine: @unchecked Sendable {
             let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive,
                                                      fetch: memory.instructionParcel(at:))
             let region: Region = lock.withLock {
-                let base = RuntimeSymbols.regionFunction(pc) + ".general"
-                let uses = namesUsed[base, default: 0]
-                namesUsed[base] = uses + 1
-                let region = Region(entry: pc, page: discovered, name: uses == 0 ? base : "\(base).\(uses)", fingerprint: nil)
+                let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc) + ".general", fingerprint: nil)
                 region.promoted = true
-                regionsByPage[page, default: []].append(region)
                 return region
             }
             var timing = TierStatistics()

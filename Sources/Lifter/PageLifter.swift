@@ -447,8 +447,7 @@ final class FunctionLifter {
             reloadRoundingMode()
             return
         }
-        let fcsr = builder.load(types.i32, cpuField(CPULayout.fcsr), "fcsr", align: 4)
-        let nearest = builder.icmp(LLVMIntEQ, builder.and(fcsr, builder.constant(Int64(0xe0), types.i32)), builder.constant(Int64(0), types.i32))
+        let nearest = roundingToNearest()
         let leaving = newBlock("rounding_mode_changed"), staying = newBlock("still_nearest")
         builder.condBr(nearest, staying, leaving)
         builder.position(at: leaving)
@@ -456,11 +455,16 @@ final class FunctionLifter {
         builder.position(at: staying)
     }
 
+    /// Whether fcsr's frm (bits 7:5) is round-to-nearest-even, as the CPU state holds it now.
+    private func roundingToNearest() -> LLVMValueRef {
+        let fcsr = builder.load(types.i32, cpuField(CPULayout.fcsr), "fcsr", align: 4)
+        return builder.icmp(LLVMIntEQ, builder.and(fcsr, builder.constant(Int64(0xe0), types.i32)), builder.constant(Int64(0), types.i32))
+    }
+
     /// At entry of code for round-to-nearest-even only: under any other mode, continue in the
     /// runtime's general code for `pc` (which the passed registers go to unchanged).
     private func leaveUnlessRoundingToNearest(continuingAt pc: LLVMValueRef, passed: [LLVMValueRef]) {
-        let fcsr = builder.load(types.i32, cpuField(CPULayout.fcsr), "fcsr", align: 4)
-        let nearest = builder.icmp(LLVMIntEQ, builder.and(fcsr, builder.constant(Int64(0xe0), types.i32)), builder.constant(Int64(0), types.i32))
+        let nearest = roundingToNearest()
         let general = newBlock("other_rounding_mode"), staying = newBlock("rounding_to_nearest")
         builder.condBr(builder.intrinsic("llvm.expect", [types.i1], [nearest, builder.constant(UInt64(1), types.i1)]), staying, general)
         builder.position(at: general)
