@@ -14,12 +14,13 @@ public struct FunctionLifting {
     public let regions: [(entry: UInt64, name: String)]
 
     /// Lifts the code reachable from `start` that stays inside [start, end): a region per page
-    /// it enters, as the engine would translate them when the function runs.
-    public init(elf: ELFFile, path: String, start: UInt64, end: UInt64) throws {
+    /// it enters, as the engine would translate them when the function runs. With
+    /// `asOptimizedTier`, as tier-up translates hot code (see `PageLifter.assumesRoundToNearest`).
+    public init(elf: ELFFile, path: String, start: UInt64, end: UInt64, asOptimizedTier: Bool = false) throws {
         let memory = try GuestMemory()
         let program = try Loader.load(elf, path: path, arguments: [path], environment: [], into: memory)
         let symbols = SymbolTable(elf.symbols, bias: program.loadBias)
-        let lifter = PageLifter(describe: { symbols.describe($0) })
+        let lifter = PageLifter(describe: { symbols.describe($0) }, assumesRoundToNearest: asOptimizedTier)
         module = IRModule(name: symbols.describe(start))
         var worklist = [start], seen = Set<UInt64>(), regions: [(UInt64, String)] = []
         while let pc = worklist.popLast() {

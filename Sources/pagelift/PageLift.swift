@@ -158,6 +158,9 @@ struct Lift: ParsableCommand {
     @Option(help: "The function, by address (0x... or decimal).") var addr: String?
     @Flag(name: .customLong("before-opt"), help: "Print the IR as lifted, before optimization.") var beforeOptimization = false
     @Flag(help: "Also print the x86-64 assembly LLVM generates.") var asm = false
+    @Flag(name: .customLong("tier-up"),
+          help: "Translate as tier-up does for hot code: dynamic-rounding FP operations for round-to-nearest-even only.")
+    var tierUp = false
     @Argument(help: "The RISC-V program.") var program: String
 
     func validate() throws {
@@ -183,7 +186,7 @@ struct Lift: ParsableCommand {
         }
         let pipeline = optimization.validatedPipeline() ?? PassPipeline(level: optimization.level.rawValue)
         do {
-            let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), start: start, end: end)
+            let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), start: start, end: end, asOptimizedTier: tierUp)
             if let problem = lifted.module.verify() { fail("internal error: lifted IR does not verify: \(problem)") }
             let generator = try CodeGenerator(optimizationLevel: optimization.level.rawValue)
             if !beforeOptimization { try pipeline.run(on: lifted.module, targetMachine: generator.targetMachine) }

@@ -26,6 +26,20 @@ import Testing
         #expect(lifted.standardOutput.contains("; 106c4: add sp,sp,-48"))
     }
 
+    /// `--tier-up` shows what hot code runs: dynamic-rounding operations for round-to-nearest-even,
+    /// behind a check that hands other modes to the general code; without it, each operation
+    /// tests frm and calls the runtime for other modes.
+    @Test func liftShowsTheOptimizedTiersRoundingAssumption() throws {
+        let program = try Self.binary("rounding_modes").path
+        let general = try Execution.run([Tools.pagelift, "lift", program, "--symbol", "harmonic"])
+        let tierUp = try Execution.run([Tools.pagelift, "lift", program, "--symbol", "harmonic", "--tier-up"])
+        #expect(general.status == 0 && tierUp.status == 0, "\(general.standardError)\(tierUp.standardError)")
+        #expect(general.standardOutput.contains("@pagelift_rounded_operation("))
+        #expect(!general.standardOutput.contains("@pagelift_general_code("))
+        #expect(tierUp.standardOutput.contains("@pagelift_general_code("))
+        #expect(!tierUp.standardOutput.contains("@pagelift_rounded_operation("))
+    }
+
     @Test func liftPrintsHostAssembly() throws {
         let lifted = try Execution.run([Tools.pagelift, "lift", try Self.binary("recursion").path, "--symbol", "fib", "--asm"])
         #expect(lifted.status == 0)
