@@ -218,9 +218,7 @@ public final class Engine: @unchecked Sendable {
     /// installs every entry it contains. Code of the page translated earlier keeps its
     /// slots, so each miss costs only the code it newly reaches.
     private func translateRegion(at pc: UInt64) throws {
-        let page = pc & ~(DiscoveredPage.pageSize - 1)
-        let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive,
-                                                 fetch: memory.instructionParcel(at:))
+        let discovered = discover(at: pc)
         let region: Region = lock.withLock {
             let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc),
                                    fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
@@ -229,17 +227,30 @@ public final class Engine: @unchecked Sendable {
         }
         if try installMergedFromCache(region) || installFromCache(region, tier: 1)
             || (options.tieringActive && (try installFromCache(region, tier: 0))) { return }
-        let profile = options.tieringActive ? RegionProfile(entry: pc, threshold: options.tiers.hotThreshold) : nil
+        let (address, object) = try compileFirstTier(region)
+        storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
+        lock.withLock {
+            if region.valid { for entry in discovered.entries { codeMap[entry] = address } }
+        }
+    }
+
+    /// The code reachable from `pc` in its page, as the first tier translates it. Guest thread
+    /// only: it reads guest memory.
+    private func discover(at pc: UInt64) -> DiscoveredPage {
+        DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc], loopHeadersAreEntries: options.tieringActive,
+                                fetch: memory.instructionParcel(at:))
+    }
+
+    /// Compiles `region` cheaply (profiled, with tiering; else at the run's level), on the guest thread.
+    private func compileFirstTier(_ region: Region) throws -> (UInt64, ObjectCode) {
+        let profile = options.tieringActive ? RegionProfile(entry: region.entry, threshold: options.tiers.hotThreshold) : nil
         var timing = TierStatistics()
         let (address, object) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
                                             generator: baseGenerator, timing: &timing)
         if profile != nil { region.counter = try counter(of: region) }
         region.generalCode = address
-        storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
-        lock.withLock {
-            stats.base.add(timing)
-            if region.valid { for entry in discovered.entries { codeMap[entry] = address } }
-        }
+        lock.withLock { stats.base.add(timing) }
+        return (address, object)
     }
 
     /// A region named `name` (numbered when the name was used before: code of a remapped page),
@@ -316,8 +327,6 @@ public final class Engine: @unchecked Sendable {
         if tier == 0 {
             region.counter = try counter(of: region)
             region.generalCode = address
-        } else if !options.tieringActive {
-            region.generalCode = address
         }
         recordInstalledCode(region, address: address, size: object.codeSize, tier: tier)
         lock.withLock {
@@ -355,21 +364,13 @@ public final class Engine: @unchecked Sendable {
             return code
         }
         do {
-            let discovered = DiscoveredPage.discover(page: page, entries: [pc], loopHeadersAreEntries: options.tieringActive,
-                                                     fetch: memory.instructionParcel(at:))
+            let discovered = discover(at: pc)
             let region: Region = lock.withLock {
                 let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc) + ".general", fingerprint: nil)
                 region.promoted = true
                 return region
             }
-            var timing = TierStatistics()
-            let profile = options.tieringActive ? RegionProfile(entry: pc, threshold: options.tiers.hotThreshold) : nil
-            let (address, _) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
-                                           generator: baseGenerator, timing: &timing)
-            if profile != nil { region.counter = try counter(of: region) }
-            region.generalCode = address
-            lock.withLock { stats.base.add(timing) }
-            return address
+            return try compileFirstTier(region).0
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) for a rounding mode: \(error)")
         }

@@ -207,7 +207,7 @@ final class FunctionLifter {
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
         _ = countExecution()
-        if roundsToNearestOnly { leaveUnlessRoundingToNearest(continuingAt: entryPC, passed: (0..<RegisterPassing.registers.count).map { LLVMGetParam(function, UInt32(2 + $0))! }) }
+        if roundsToNearestOnly { leaveUnlessRoundingToNearest(continuingAt: entryPC) }
         let entries = page.entries.filter { blocks[$0] != nil }
         dispatch(on: entryPC, to: entries, otherwise: dispatchDefault)
 
@@ -402,15 +402,17 @@ final class FunctionLifter {
 
     /// Calls a runtime stub with LLVM's preserve_all convention (see `RuntimeStubs`): it keeps every
     /// register, so the guest values translated code holds, XMM ones included, need no spills.
-    /// The stubs touch only the host's floating-point state and memory their pointer arguments
-    /// point to; saying so lets LLVM keep guest registers out of memory across the calls.
+    /// The stubs touch only the host's floating-point state (they take values, not pointers);
+    /// saying so lets LLVM keep guest registers out of memory across the calls.
     func callPreservingAll(_ name: String, returns: LLVMTypeRef, _ parameters: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
         let (_, declaration) = helperDeclaration(name, returns: returns, parameters)
         LLVMSetFunctionCallConv(declaration, LLVMPreserveAllCallConv.rawValue)
         let (type, function) = helper(name, returns: returns, parameters)
-        // LLVM's MemoryEffects encoding: two bits (read, write) per location: argument memory, then inaccessible memory.
-        let effects: UInt64 = parameters.contains(types.ptr) ? 0b11_11 : 0b11_00
-        LLVMAddAttributeAtIndex(declaration, UInt32.max, LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName("memory", 6), effects))
+        // LLVM's MemoryEffects encoding, two bits (read, write) per location: argument memory, then
+        // inaccessible memory (here: reads and writes only that).
+        let inaccessibleMemoryOnly: UInt64 = 0b11_00
+        LLVMAddAttributeAtIndex(declaration, UInt32.max,
+                                LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName("memory", 6), inaccessibleMemoryOnly))
         let call = builder.call(type, function, arguments)
         LLVMSetInstructionCallConv(call, LLVMPreserveAllCallConv.rawValue)
         return call
@@ -463,17 +465,13 @@ final class FunctionLifter {
 
     /// At entry of code for round-to-nearest-even only: under any other mode, continue in the
     /// runtime's general code for `pc` (which the passed registers go to unchanged).
-    private func leaveUnlessRoundingToNearest(continuingAt pc: LLVMValueRef, passed: [LLVMValueRef]) {
+    private func leaveUnlessRoundingToNearest(continuingAt pc: LLVMValueRef) {
         let nearest = roundingToNearest()
         let general = newBlock("other_rounding_mode"), staying = newBlock("rounding_to_nearest")
         builder.condBr(builder.intrinsic("llvm.expect", [types.i1], [nearest, builder.constant(UInt64(1), types.i1)]), staying, general)
         builder.position(at: general)
         let (type, helperFunction) = helper(RuntimeSymbols.generalCode, returns: types.ptr, [types.ptr, types.i64])
-        let code = builder.call(type, helperFunction, [cpu, pc], "general_code")
-        let call = builder.call(types.pageFunction, code, [cpu, pc] + passed)
-        LLVMSetInstructionCallConv(call, RegisterPassing.callingConvention)
-        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
-        LLVMBuildRetVoid(builder.ref)
+        tailCall(builder.call(type, helperFunction, [cpu, pc], "general_code"), at: pc)
         builder.position(at: staying)
     }
 
@@ -728,9 +726,10 @@ final class FunctionLifter {
         tailCall(resolved)
     }
 
-    private func tailCall(_ code: LLVMValueRef) {
+    /// Continues in region code `code` at guest `target`, passing the passed registers on.
+    private func tailCall(_ code: LLVMValueRef, at target: LLVMValueRef? = nil) {
         let passed = RegisterPassing.registers.map { builder.load(types.i64, passedSlots[$0]!, integerRegisterNames[$0], align: 8) }
-        let call = builder.call(types.pageFunction, code, [cpu, exitTarget] + passed)
+        let call = builder.call(types.pageFunction, code, [cpu, target ?? exitTarget] + passed)
         LLVMSetInstructionCallConv(call, RegisterPassing.callingConvention)
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
         LLVMBuildRetVoid(builder.ref)
