@@ -56,6 +56,8 @@ public final class CodeCache: @unchecked Sendable {
         func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { key += $0 } }
         append(UInt64(page.entries.count))
         page.entries.forEach(append)
+        append(UInt64(page.callees.count))
+        page.callees.forEach(append)
         for (pc, fetched) in page.instructions.sorted(by: { $0.key < $1.key }) {
             append(pc)
             switch fetched {

@@ -75,6 +75,8 @@ final class Region: @unchecked Sendable {
     var counter: UnsafeMutablePointer<UInt64>?
     /// The first (cheap) compilation, which honours every rounding mode (see `Engine.generalCode`).
     var generalCode: UInt64?
+    /// An optimized region compiled again with more callees; only the newest is compiled again.
+    var successor: Region?
     /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
     func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
     init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
@@ -101,6 +103,9 @@ public final class Engine: @unchecked Sendable {
     /// Regions by page for invalidation, and by entry for tier-up.
     private var regionsByPage: [UInt64: [Region]] = [:]
     private var regionsByEntry: [UInt64: Region] = [:]
+    /// Optimized regions (and the region they promoted) by the functions outside them they jump or
+    /// call to directly, while those are not optimized themselves.
+    private var optimizedCallers: [UInt64: [(promoted: Region, merged: Region)]] = [:]
     private var namesUsed: [String: Int] = [:]
     private let lock = Lock()
     private let cache: CodeCache?
@@ -253,12 +258,16 @@ public final class Engine: @unchecked Sendable {
         return (address, object)
     }
 
-    /// A region named `name` (numbered when the name was used before: code of a remapped page),
-    /// registered for invalidation. Under the lock.
-    private func newRegion(at pc: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) -> Region {
+    /// `name`, numbered when it was used before (code of a remapped page, a region compiled again). Under the lock.
+    private func uniqueName(_ name: String) -> String {
         let uses = namesUsed[name, default: 0]
         namesUsed[name] = uses + 1
-        let region = Region(entry: pc, page: page, name: uses == 0 ? name : "\(name).\(uses)", fingerprint: fingerprint)
+        return uses == 0 ? name : "\(name).\(uses)"
+    }
+
+    /// A region named `name` (see `uniqueName`), registered for invalidation. Under the lock.
+    private func newRegion(at pc: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) -> Region {
+        let region = Region(entry: pc, page: page, name: uniqueName(name), fingerprint: fingerprint)
         regionsByPage[page.page, default: []].append(region)
         return region
     }
@@ -377,51 +386,108 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The counter of the region entered at `entry` reached the threshold: recompile it optimized, once,
-    /// together with the other warm regions of its page. Tier 0 translates from each entry the map
-    /// missed on, so a page's code is spread over regions that reach each other only through the map
-    /// (the cases of a switch, functions called through pointers); the optimized region holds the
-    /// ones that run, and computed jumps between them stay inside it (cold ones would only add
-    /// compile time before the optimized code arrives). Runs on the guest thread: discovery
-    /// reads guest memory, which only this thread may do while the guest can unmap it.
+    /// together with the other warm regions of its page and the warm functions they call in other
+    /// pages. Tier 0 translates from each entry the map missed on, so a page's code is spread over
+    /// regions that reach each other only through the map (the cases of a switch, functions called
+    /// through pointers); the optimized region holds the ones that run, and computed jumps between
+    /// them stay inside it (cold ones would only add compile time before the optimized code
+    /// arrives). Runs on the guest thread: discovery reads guest memory, which only this thread
+    /// may do while the guest can unmap it.
     func promote(entry: UInt64) {
-        let merged: (region: Region, merged: Region)? = lock.withLock {
-            guard let region = regionsByEntry[entry], !region.promoted, region.valid else { return nil }
+        let work: [(region: Region, merged: Region)] = lock.withLock {
+            guard let region = regionsByEntry[entry], !region.promoted, region.valid else { return [] }
             let threshold = options.tiers.hotThreshold
-            let pageRegions = (regionsByPage[region.page.page] ?? []).filter { $0.valid && $0.isWarm(threshold: threshold) }
+            let pageRegions = (regionsByPage[region.page.page] ?? []).filter {
+                $0.valid && $0.page.page == region.page.page && $0.isWarm(threshold: threshold)
+            }
             pageRegions.forEach { $0.promoted = true }
             region.promoted = true
             let entries = Set(pageRegions.flatMap(\.page.entries)).union(region.page.entries)
-            return (region, mergedRegion(of: region, entries: entries))
+            var work = [(region, optimizedRegion(promoting: region, entries: entries))]
+            // Optimized code that calls this region through the map (it was not warm yet when that
+            // code was compiled) is compiled again with it.
+            for caller in optimizedCallers.removeValue(forKey: entry) ?? [] where caller.merged.valid && caller.merged.successor == nil {
+                let merged = optimizedRegion(promoting: caller.promoted, entries: Set(caller.merged.page.entries), replacing: caller.merged)
+                if merged.page.callees != caller.merged.page.callees { work.append((caller.promoted, merged)) }
+            }
+            return work
         }
-        guard let (region, merged) = merged else { return }
-        if options.synchronousTierUp {
-            recompileOptimized(merged, promoting: region)
-        } else {
-            tierUpQueue.async { self.recompileOptimized(merged, promoting: region) }
+        for (region, merged) in work {
+            if options.synchronousTierUp {
+                recompileOptimized(merged, promoting: region)
+            } else {
+                tierUpQueue.async { self.recompileOptimized(merged, promoting: region) }
+            }
         }
     }
 
-    /// The code of `region`'s page reachable from `entries`, registered for invalidation, named after `region`.
-    private func mergedRegion(of region: Region, entries: Set<UInt64>) -> Region {
-        let page = DiscoveredPage.discover(page: region.page.page, entries: entries.sorted(), loopHeadersAreEntries: true,
+    /// The region optimized code for `promoted` translates: `entries` of its page and the warm
+    /// functions they call; the functions it calls that are still cold are noted, so that it is
+    /// compiled again when one of them gets hot. Under the lock.
+    private func optimizedRegion(promoting promoted: Region, entries: Set<UInt64>, replacing previous: Region? = nil) -> Region {
+        let merged = mergedRegion(of: promoted, entries: entries, callees: warmCallees(of: promoted.page.page, entries: entries),
+                                  name: previous.map { _ in uniqueName(promoted.name + ".again") })
+        previous?.successor = merged
+        for target in merged.page.directTargetsElsewhere {
+            optimizedCallers[target, default: []].append((promoted, merged))
+        }
+        return merged
+    }
+
+    /// Functions in other pages that the code of `page` reachable from `entries` jumps or calls to
+    /// directly and that ran often enough themselves (their first compilation is warm), hottest
+    /// first, then what those call in turn, up to `tiers.calleePages` more pages and
+    /// `tiers.calleeInstructions` more instructions. In optimized code such a call is a branch
+    /// and its return a compare against the call site, where each used to cost a map lookup, an
+    /// indirect jump and the callee's entry dispatch, with every register the region holds stored
+    /// and reloaded around it. Under the lock.
+    private func warmCallees(of page: UInt64, entries: Set<UInt64>) -> [UInt64] {
+        let threshold = options.tiers.hotThreshold
+        var callees: [UInt64] = []
+        var discovered = DiscoveredPage.discover(page: page, entries: entries.sorted(), fetch: memory.instructionParcel(at:))
+        let home = discovered.instructions.count
+        while discovered.pages.count <= options.tiers.calleePages {
+            let warm = discovered.directTargetsElsewhere.compactMap { target -> (UInt64, UInt64)? in
+                guard let callee = regionsByEntry[target], callee.valid, callee.isWarm(threshold: threshold) else { return nil }
+                return (target, callee.counter?.pointee ?? threshold)
+            }
+            guard let hottest = warm.max(by: { ($0.1, $1.0) < ($1.1, $0.0) })?.0 else { break }
+            let grown = DiscoveredPage.discover(page: page, entries: entries.sorted(), callees: callees + [hottest],
+                                                fetch: memory.instructionParcel(at:))
+            guard grown.instructions.count - home <= options.tiers.calleeInstructions else { break }
+            callees.append(hottest)
+            discovered = grown
+        }
+        return callees
+    }
+
+    /// The code of `region`'s page reachable from `entries` (with `callees` in theirs), registered
+    /// for invalidation in every page it holds code of, named after `region` unless `name` is given.
+    private func mergedRegion(of region: Region, entries: Set<UInt64>, callees: [UInt64], name: String? = nil) -> Region {
+        let page = DiscoveredPage.discover(page: region.page.page, entries: entries.sorted(), callees: callees, loopHeadersAreEntries: true,
                                            fetch: memory.instructionParcel(at:))
-        let merged = Region(entry: region.entry, page: page, name: region.name,
+        let merged = Region(entry: region.entry, page: page, name: name ?? region.name,
                             fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, loopHeadersAreEntries: true) })
         merged.promoted = true
-        regionsByPage[page.page, default: []].append(merged)
+        for codePage in page.pages { regionsByPage[codePage, default: []].append(merged) }
         return merged
     }
 
     /// The optimized code of a merged region `region` was promoted into in an earlier run: the cache
-    /// remembers the entries that were merged (by `region`'s key), and the merged code is found by
-    /// the key of what those entries reach now, so a change anywhere in it misses.
+    /// remembers the entries and callees that were merged (by `region`'s key), and the merged code
+    /// is found by the key of what those reach now, so a change anywhere in it misses.
     private func installMergedFromCache(_ region: Region) throws -> Bool {
         guard let cache, options.tieringActive, options.dumpIRDirectory == nil, let aliasKey = mergeKey(region),
               let (_, list) = cache.load(aliasKey) else { return false }
-        let entries = Set(list.split(separator: ",").compactMap { UInt64($0, radix: 16) })
-        guard !entries.isEmpty, entries.allSatisfy(region.page.contains) else { return false }
-        let merged = lock.withLock { mergedRegion(of: region, entries: entries) }
-        guard let key = cacheKey(merged, tier: 1), let (object, symbol) = cache.load(key), symbol == region.name + ".opt" else {
+        let parts = list.split(separator: ";", omittingEmptySubsequences: false)
+        func addresses(_ text: Substring) -> [UInt64] { text.split(separator: ",").compactMap { UInt64($0, radix: 16) } }
+        guard parts.count == 2 else { return false }
+        let entries = Set(addresses(parts[0])), callees = addresses(parts[1])
+        guard entries.contains(region.entry), entries.union(callees).allSatisfy({ memory.isMapped($0, 2, needs: PROT_EXEC) }) else { return false }
+        let merged = lock.withLock { mergedRegion(of: region, entries: entries, callees: callees) }
+        // The name of the region compiled first, or of one compiled again with more callees (see `promote`).
+        guard let key = cacheKey(merged, tier: 1), let (object, symbol) = cache.load(key),
+              symbol == region.name + ".opt" || (symbol.hasPrefix(region.name + ".again") && symbol.hasSuffix(".opt")) else {
             lock.withLock { merged.valid = false }
             return false
         }
@@ -435,7 +501,7 @@ public final class Engine: @unchecked Sendable {
         return true
     }
 
-    /// Where the cache keeps which entries `region` was merged with.
+    /// Where the cache keeps which entries and callees `region` was merged with.
     private func mergeKey(_ region: Region) -> [UInt8]? {
         region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: optimizedPipeline.text + " merged entries", level: options.optimizationLevel) }
     }
@@ -449,8 +515,8 @@ public final class Engine: @unchecked Sendable {
                                                 generator: generator, timing: &timing)
             storeInCache(region, tier: 1, symbol: region.name + ".opt", object: object)
             if let cache, let key = mergeKey(promoted) {
-                let entries = region.page.entries.map { String($0, radix: 16) }.joined(separator: ",")
-                cache.store(key, symbol: entries, object: ObjectCode(bytes: []))
+                func list(_ addresses: [UInt64]) -> String { addresses.map { String($0, radix: 16) }.joined(separator: ",") }
+                cache.store(key, symbol: list(region.page.entries) + ";" + list(region.page.callees), object: ObjectCode(bytes: []))
             }
             // Installed only if the guest bytes are still the ones translated; the old code may still be
             // running (it is never freed) and continues into the new code at its next map lookup.

@@ -8,6 +8,10 @@ public struct TierConfiguration: Sendable, Equatable {
     public var hotThreshold: UInt64 = 2000
     /// IR passes for the cheap tier before FastISel; nil: LLVM's O0 pipeline (always-inline only).
     public var basePipeline: String? = nil
+    /// Optimized code includes the warm functions its code calls in up to this many other pages,
+    /// with at most `calleeInstructions` guest instructions in all (0 pages: each page alone).
+    public var calleePages = 3
+    public var calleeInstructions = 800
 
     public init() {}
 
@@ -18,6 +22,9 @@ public struct TierConfiguration: Sendable, Equatable {
             case "hot_threshold":
                 guard let number = UInt64(value), number > 0 else { throw ConfigurationError("hot_threshold must be a positive integer") }
                 hotThreshold = number
+            case "callee_pages", "callee_instructions":
+                guard let number = Int(value), number >= 0 else { throw ConfigurationError("\(key) must be a non-negative integer") }
+                if key == "callee_pages" { calleePages = number } else { calleeInstructions = number }
             case "base_pipeline":
                 basePipeline = value == "none" ? nil : value
             default: throw ConfigurationError("unknown setting '\(key)'")

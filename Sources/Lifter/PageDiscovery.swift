@@ -8,11 +8,18 @@ public enum FetchedInstruction: Equatable, Sendable {
     case unfetchable
 }
 
-/// The instructions of one guest page reachable from its entry points, without leaving the page.
+/// The instructions of one guest page reachable from its entry points without leaving the
+/// page, and for optimized code also those of called functions in other pages (`callees`).
 public struct DiscoveredPage: Sendable {
+    /// The page whose code the region translates.
     public let page: UInt64
-    /// Addresses the host code map may send control to: requested entries and return addresses.
+    /// Addresses the host code map may send control to: requested entries, return addresses (in
+    /// every page of the region) and, with `loopHeadersAreEntries`, the page's loop headers.
     public let entries: [UInt64]
+    /// Functions of other pages the region's calls reach directly, translated with it from their
+    /// first instruction (in their own pages) and returned from through the return dispatch.
+    /// They are not entries: other callers keep the functions' own code.
+    public let callees: [UInt64]
     public let instructions: [UInt64: FetchedInstruction]
     /// Addresses that start a basic block.
     public let leaders: Set<UInt64>
@@ -22,24 +29,42 @@ public struct DiscoveredPage: Sendable {
 
     public static let pageSize: UInt64 = 4096
 
-    public func contains(_ pc: UInt64) -> Bool { pc >= page && pc < page + Self.pageSize }
+    /// The pages the region's code lies in: its own, then the callees'.
+    public var pages: [UInt64] { [page] + Set(callees.map(Self.pageOf)).subtracting([page]).sorted() }
 
-    /// Follows fall-through and direct branches from `entries` within the page.
-    /// `fetch` returns the 16-bit parcel at an address, or nil if it is not executable.
+    public static func pageOf(_ pc: UInt64) -> UInt64 { pc & ~(pageSize - 1) }
+
+    /// Where the region's jal instructions (calls and jumps) go outside it.
+    public var directTargetsElsewhere: Set<UInt64> {
+        Set(instructions.compactMap { address, fetched -> UInt64? in
+            guard case .instruction(let instruction) = fetched, instruction.opcode == .jal,
+                  instruction.linkage == .call || instruction.linkage == .jump else { return nil }
+            let target = address &+ UInt64(bitPattern: instruction.imm)
+            return instructions[target] == nil ? target : nil
+        })
+    }
+
+    public func contains(_ pc: UInt64) -> Bool { Self.pageOf(pc) == page || callees.contains { Self.pageOf($0) == Self.pageOf(pc) } }
+
+    /// Follows fall-through and direct branches from `entries` within the page, and from
+    /// `callees` within theirs. `fetch` returns the 16-bit parcel at an address, or nil if it is
+    /// not executable.
     /// With `loopHeadersAreEntries`, loop headers get map slots too, so a loop running in one
     /// version of the code can continue in a recompiled one. Only true headers: entering a loop
     /// anywhere else (the back-branch target of a loop entered in its middle) would give it a
     /// second entry, and LLVM keeps registers out of memory only in loops with one.
-    public static func discover(page: UInt64, entries: [UInt64], loopHeadersAreEntries: Bool = false,
+    public static func discover(page: UInt64, entries: [UInt64], callees: [UInt64] = [], loopHeadersAreEntries: Bool = false,
                                 fetch: (UInt64) -> UInt16?) -> DiscoveredPage {
         var instructions: [UInt64: FetchedInstruction] = [:]
         var allEntries = Set(entries)
-        var leaders = Set(entries)
-        var worklist = entries
-        func inPage(_ pc: UInt64) -> Bool { pc >= page && pc < page + pageSize }
+        let pages = Set([page] + callees.map(pageOf))
+        var leaders = Set(entries + callees)
+        var worklist = entries + callees
+        func inRegion(_ pc: UInt64) -> Bool { pages.contains(pageOf(pc)) }
+        func inPage(_ pc: UInt64) -> Bool { pageOf(pc) == page }
 
         while let pc = worklist.popLast() {
-            guard inPage(pc), instructions[pc] == nil else { continue }
+            guard inRegion(pc), instructions[pc] == nil else { continue }
             let fetched = fetchInstruction(at: pc, fetch: fetch)
             instructions[pc] = fetched
             guard case .instruction(let instruction) = fetched else { continue }
@@ -54,23 +79,23 @@ public struct DiscoveredPage: Sendable {
                 leaders.formUnion([target, next])
                 worklist += [target, next]
             case .jump, .indirect:
-                if instruction.opcode == .jal, inPage(target) {
+                if instruction.opcode == .jal, inRegion(target) {
                     leaders.insert(target)
                     worklist.append(target)
                 }
                 // A call returns through the map to the next instruction, so it must be an entry.
-                if instruction.rd != 0, inPage(next) {
+                if instruction.rd != 0, inRegion(next) {
                     allEntries.insert(next)
                     leaders.insert(next)
                     worklist.append(next)
                 }
             }
         }
-        let blockLeaders = leaders.filter(inPage)
-        let graph = ControlFlowGraph(entries: allEntries.filter(inPage), leaders: blockLeaders, instructions: instructions)
+        let blockLeaders = leaders.filter(inRegion)
+        let graph = ControlFlowGraph(entries: allEntries.filter(inRegion).union(callees), leaders: blockLeaders, instructions: instructions)
         let loopHeaders = graph.loopHeaders()
-        if loopHeadersAreEntries { allEntries.formUnion(loopHeaders) }
-        return DiscoveredPage(page: page, entries: allEntries.filter(inPage).sorted(),
+        if loopHeadersAreEntries { allEntries.formUnion(loopHeaders.filter(inPage)) }
+        return DiscoveredPage(page: page, entries: allEntries.filter(inRegion).sorted(), callees: callees.sorted(),
                               instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders)
     }
 

@@ -79,6 +79,33 @@ import Testing
         #expect(page.entries == [Self.page, Self.page + 4])
     }
 
+    /// Optimized code takes in a called function of another page: the call is a branch, the return
+    /// a compare against the call site; the function's first instruction is not an entry (its
+    /// other callers keep its own code), but return addresses of its calls out are.
+    @Test func calleesInOtherPagesJoinTheRegion() throws {
+        let callee = Self.page + 0x2000
+        let code: [UInt64: [UInt32]] = [
+            Self.page: [0x0000_20ef, 0x0000_8067],               // jal ra,callee ; ret
+            callee: [0x0015_0513, 0x0000_10ef, 0x0000_8067],     // addi a0,a0,1 ; jal ra,+0x1000 (elsewhere) ; ret
+        ]
+        let region = DiscoveredPage.discover(page: Self.page, entries: [Self.page], callees: [callee]) { address in
+            let page = address & ~0xfff
+            guard let words = code[page], Int(address - page) / 4 < words.count else { return nil }
+            let word = words[Int(address - page) / 4]
+            return UInt16(truncatingIfNeeded: address % 4 == 0 ? word : word >> 16)
+        }
+        #expect(region.pages == [Self.page, callee])
+        #expect(region.instructions.count == 5)
+        #expect(region.entries == [Self.page, Self.page + 4, callee + 8])
+        #expect(region.directTargetsElsewhere == [callee + 0x1004])
+        let module = IRModule(name: "callee")
+        PageLifter().lift(region, into: module)
+        #expect(module.verify() == nil)
+        let text = module.text
+        #expect(text.contains("br label %\"0x12000\""))
+        #expect(text.contains("i64 65540, label %\"0x10004\""))
+    }
+
     @Test func undecodableBytesBecomeAnIllegalInstructionStop() {
         let page = Self.discover([0xffff_ffff])
         guard case .illegal = page.instructions[Self.page] else {

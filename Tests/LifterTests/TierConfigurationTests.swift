@@ -15,6 +15,9 @@ import Testing
         #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "hot_threshold = -1") }
         #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "just words") }
         #expect((try? TierConfiguration(parsing: "# comment\n hot_threshold = 7 # seven\n"))?.hotThreshold == 7)
+        #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "callee_pages = many") }
+        #expect((try? TierConfiguration(parsing: "callee_pages = 0\ncallee_instructions = 50"))
+            .map { [$0.calleePages, $0.calleeInstructions] } == [0, 50])
     }
 
     @Test func readsTheCheapTiersPipeline() throws {

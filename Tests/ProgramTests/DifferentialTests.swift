@@ -60,10 +60,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         let cache = scratch.appendingPathComponent("cache"), statistics = scratch.appendingPathComponent("stats.json")
         let expected = try Execution.run([Tools.qemu, binary.path])
-        func run() throws -> (Execution, tier0: Int, hits: Int, stores: Int) {
+        func run() throws -> (Execution, tier0: Int, tier1: Int, hits: Int, stores: Int) {
             let result = try Execution.run([Tools.pagelift, "--cache-dir", cache.path, "--stats-json", statistics.path, binary.path])
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
             return (result, ((json?["tier0"] as? [String: Any])?["regions"] as? Int) ?? -1,
+                    ((json?["tier1"] as? [String: Any])?["regions"] as? Int) ?? -1,
                     json?["cache_hits"] as? Int ?? -1, json?["cache_stores"] as? Int ?? -1)
         }
         let cold = try run()
@@ -71,7 +72,11 @@ import Testing
         #expect(cold.hits == 0 && cold.stores > 0 && cold.tier0 > 0)
         let warm = try run()
         #expect(warm.0 == expected)
-        #expect(warm.tier0 == 0 && warm.hits >= cold.tier0)
+        // Every region comes from the cache. Optimized code from the first run that took in other
+        // regions' entries (and called functions) serves them too, so there may be fewer than before.
+        // (Hot code whose optimization the first run did not finish before the guest exited may
+        // be optimized now.)
+        #expect(warm.tier0 == 0 && warm.hits > 0 && warm.hits <= cold.tier0 + cold.tier1)
         for file in try FileManager.default.contentsOfDirectory(atPath: cache.path) {
             try Data("not an object".utf8).write(to: cache.appendingPathComponent(file))
         }
