@@ -49,10 +49,12 @@ public struct DiscoveredPage: Sendable {
     /// Follows fall-through and direct branches from `entries` within the page, and from
     /// `callees` within theirs. `fetch` returns the 16-bit parcel at an address, or nil if it is
     /// not executable.
-    /// With `loopHeadersAreEntries`, loop headers get map slots too, so a loop running in one
-    /// version of the code can continue in a recompiled one. Only true headers: entering a loop
-    /// anywhere else (the back-branch target of a loop entered in its middle) would give it a
-    /// second entry, and LLVM keeps registers out of memory only in loops with one.
+    /// With `loopHeadersAreEntries`, the headers of outermost loops get map slots too, so a loop
+    /// running in one version of the code can continue in a recompiled one. Only headers of
+    /// outermost loops: entering a loop anywhere else (an inner loop's header, the back-branch
+    /// target of a loop entered in its middle) would give it a second entry, and LLVM keeps
+    /// registers out of memory only in loops with one. Code running an inner loop continues
+    /// in the new code when it comes round to the outer header.
     public static func discover(page: UInt64, entries: [UInt64], callees: [UInt64] = [], loopHeadersAreEntries: Bool = false,
                                 fetch: (UInt64) -> UInt16?) -> DiscoveredPage {
         var instructions: [UInt64: FetchedInstruction] = [:]
@@ -93,8 +95,9 @@ public struct DiscoveredPage: Sendable {
         }
         let blockLeaders = leaders.filter(inRegion)
         let graph = ControlFlowGraph(entries: allEntries.filter(inRegion).union(callees), leaders: blockLeaders, instructions: instructions)
-        let loopHeaders = graph.loopHeaders()
-        if loopHeadersAreEntries { allEntries.formUnion(loopHeaders.filter(inPage)) }
+        let loops = graph.loops()
+        let loopHeaders = Set(loops.keys)
+        if loopHeadersAreEntries { allEntries.formUnion(ControlFlowGraph.outermost(loops).filter(inPage)) }
         return DiscoveredPage(page: page, entries: allEntries.filter(inRegion).sorted(), callees: callees.sorted(),
                               instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders)
     }
@@ -149,9 +152,39 @@ struct ControlFlowGraph {
         self.successors = successors
     }
 
-    /// Targets of back edges (edges to a block that dominates their source), with dominators
-    /// from a virtual root that precedes every entry (Cooper, Harvey and Kennedy's iteration).
-    func loopHeaders() -> Set<UInt64> {
+    /// Loops by header, with the blocks of each (natural loops: the header and what reaches one of
+    /// its back edges without passing it).
+    func loops() -> [UInt64: Set<UInt64>] {
+        let backEdges = self.backEdges()
+        var predecessors: [UInt64: [UInt64]] = [:]
+        for (block, next) in successors { for successor in next { predecessors[successor, default: []].append(block) } }
+        var loops: [UInt64: Set<UInt64>] = [:]
+        for (source, header) in backEdges {
+            var body = loops[header] ?? [header]
+            var worklist = body.contains(source) ? [] : [source]
+            body.insert(source)
+            while let block = worklist.popLast() {
+                for predecessor in predecessors[block] ?? [] where !body.contains(predecessor) {
+                    body.insert(predecessor)
+                    worklist.append(predecessor)
+                }
+            }
+            loops[header] = body
+        }
+        return loops
+    }
+
+    /// Headers of the loops no other loop contains.
+    static func outermost(_ loops: [UInt64: Set<UInt64>]) -> Set<UInt64> {
+        Set(loops.keys.filter { header in !loops.contains { $0.key != header && $0.value.contains(header) } })
+    }
+
+    /// Targets of back edges.
+    func loopHeaders() -> Set<UInt64> { Set(backEdges().map(\.header)) }
+
+    /// Edges to a block that dominates their source, with dominators from a virtual root that
+    /// precedes every entry (Cooper, Harvey and Kennedy's iteration).
+    func backEdges() -> [(source: UInt64, header: UInt64)] {
         var order: [UInt64] = []          // reverse postorder from the root
         var visited = Set<UInt64>()
         for entry in entries.sorted() where successors[entry] != nil && !visited.contains(entry) {
@@ -209,12 +242,12 @@ struct ControlFlowGraph {
             }
             return false
         }
-        var headers = Set<UInt64>()
+        var edges: [(source: UInt64, header: UInt64)] = []
         for (index, block) in order.enumerated() {
             for successor in successors[block] ?? [] {
-                if let target = position[successor], dominates(target, index) { headers.insert(successor) }
+                if let target = position[successor], dominates(target, index) { edges.append((block, successor)) }
             }
         }
-        return headers
+        return edges
     }
 }

@@ -652,7 +652,9 @@ final class FunctionLifter {
 
     /// The block control going to in-page `address` continues in. In profiled code an edge into a
     /// loop header counts an iteration first and, once the region is hot, continues through the
-    /// map so that recompiled code takes over the running loop.
+    /// map if other code serves the header, so that recompiled code takes over the running loop.
+    /// Recompiled code serves only outermost loops' headers (see `DiscoveredPage.discover`): an
+    /// inner loop runs on here until it comes round to one.
     func branchTarget(_ address: UInt64) -> LLVMBasicBlockRef {
         let block = blocks[address]!
         guard profile != nil, page.loopHeaders.contains(address) else { return block }
@@ -660,13 +662,21 @@ final class FunctionLifter {
         let counting = newBlock("loop_count")
         builder.position(at: counting)
         let hot = countExecution()
-        let viaMap = newBlock("loop_via_map")
-        builder.condBr(hot, viaMap, block)
+        let lookup = newBlock("loop_other_code"), viaMap = newBlock("loop_via_map")
+        builder.condBr(hot, lookup, block)
+        builder.position(at: lookup)
+        let slot = builder.gep(codeMap, byteOffset: builder.constant(UInt64(address >> 1) << 3), "slot")
+        let code = builder.load(types.ptr, slot, "code", align: 8)
+        let elsewhere = builder.and(builder.icmp(LLVMIntNE, code, ownAddress), builder.icmp(LLVMIntNE, code, LLVMConstNull(types.ptr)))
+        builder.condBr(elsewhere, viaMap, block)
         builder.position(at: viaMap)
         jumpThroughMap(to: builder.constant(address))
         builder.position(at: current)
         return counting
     }
+
+    /// The function's own address, to tell whether the map sends a loop header elsewhere.
+    private lazy var ownAddress: LLVMValueRef = inEntryBlock { opaqueAddress(function, "own_address") }
 
     /// Increments the region's counter, tells the runtime once when it reaches the threshold,
     /// and returns whether it has (an i1). Only in profiled code.

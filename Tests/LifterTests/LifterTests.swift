@@ -72,6 +72,20 @@ import Testing
         #expect(text.contains("br i1 %taken, label %\"0x10000\""))
     }
 
+    /// Tier-up enters loops at outermost headers only: an entry at an inner loop's header would
+    /// give the outer loop a second entry, and LLVM optimizes loops with one.
+    @Test func onlyOutermostLoopHeadersBecomeEntries() {
+        // li a1,3 ; outer: addi a0,a0,-1 ; inner: addi a1,a1,-1 ; bnez a1,inner ; bnez a0,outer ; ret
+        let words: [UInt32] = [0x0030_0593, 0xfff5_0513, 0xfff5_8593, 0xfe05_9ee3, 0xfe05_1ae3, 0x0000_8067]
+        let page = DiscoveredPage.discover(page: Self.page, entries: [Self.page], loopHeadersAreEntries: true) { address in
+            let index = Int(address - Self.page) / 2
+            guard index / 2 < words.count else { return nil }
+            return UInt16(truncatingIfNeeded: words[index / 2] >> (index % 2 == 0 ? 0 : 16))
+        }
+        #expect(page.loopHeaders == [Self.page + 4, Self.page + 8])
+        #expect(page.entries == [Self.page, Self.page + 4])
+    }
+
     @Test func callsMakeTheirReturnAddressAnEntry() {
         // jal ra,+8 ; jalr zero,0(ra) ; jalr zero,0(ra)
         let words: [UInt32] = [0x0080_00ef, 0x0000_8067, 0x0000_8067]
