@@ -451,6 +451,7 @@ public final class Engine: @unchecked Sendable {
                 guard let callee = regionsByEntry[target], callee.valid, callee.isWarm(threshold: threshold) else { return nil }
                 return (target, callee.counter?.pointee ?? threshold)
             }
+            // The highest count; of equal ones, the lowest address.
             guard let hottest = warm.max(by: { ($0.1, $1.0) < ($1.1, $0.0) })?.0 else { break }
             let grown = DiscoveredPage.discover(page: page, entries: entries.sorted(), callees: callees + [hottest],
                                                 fetch: memory.instructionParcel(at:))

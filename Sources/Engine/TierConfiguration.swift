@@ -9,7 +9,7 @@ public struct TierConfiguration: Sendable, Equatable {
     /// IR passes for the cheap tier before FastISel; nil: LLVM's O0 pipeline (always-inline only).
     public var basePipeline: String? = nil
     /// Optimized code includes the warm functions its code calls in up to this many other pages,
-    /// with at most `calleeInstructions` guest instructions in all (0 pages: each page alone).
+    /// adding at most `calleeInstructions` guest instructions (0 pages: each page alone).
     public var calleePages = 3
     public var calleeInstructions = 800
 

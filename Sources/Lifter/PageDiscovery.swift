@@ -14,7 +14,8 @@ public struct DiscoveredPage: Sendable {
     /// The page whose code the region translates.
     public let page: UInt64
     /// Addresses the host code map may send control to: requested entries, return addresses (in
-    /// every page of the region) and, with `loopHeadersAreEntries`, the page's loop headers.
+    /// every page of the region) and, with `loopHeadersAreEntries`, the headers of the page's
+    /// outermost loops.
     public let entries: [UInt64]
     /// Functions of other pages the region's calls reach directly, translated with it from their
     /// first instruction (in their own pages) and returned from through the return dispatch.
@@ -24,7 +25,8 @@ public struct DiscoveredPage: Sendable {
     /// Addresses that start a basic block.
     public let leaders: Set<UInt64>
     /// Blocks that head a loop: targets of edges from blocks they dominate (entered from the
-    /// entries). Profiled code counts the edges into them, and tier-up enters running loops there.
+    /// entries). Profiled code counts the edges into them, and tier-up enters running loops at
+    /// the outermost ones.
     public let loopHeaders: Set<UInt64>
 
     public static let pageSize: UInt64 = 4096
