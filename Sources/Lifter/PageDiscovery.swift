@@ -181,9 +181,6 @@ struct ControlFlowGraph {
         Set(loops.keys.filter { header in !loops.contains { $0.key != header && $0.value.contains(header) } })
     }
 
-    /// Targets of back edges.
-    func loopHeaders() -> Set<UInt64> { Set(backEdges().map(\.header)) }
-
     /// Edges to a block that dominates their source, with dominators from a virtual root that
     /// precedes every entry (Cooper, Harvey and Kennedy's iteration).
     func backEdges() -> [(source: UInt64, header: UInt64)] {
