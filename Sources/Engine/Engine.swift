@@ -425,7 +425,7 @@ public final class Engine: @unchecked Sendable {
     /// functions they call; the functions it calls that are still cold are noted, so that it is
     /// compiled again when one of them gets hot. Under the lock.
     private func optimizedRegion(promoting promoted: Region, entries: Set<UInt64>, replacing previous: Region? = nil) -> Region {
-        let merged = mergedRegion(of: promoted, entries: entries, callees: warmCallees(of: promoted.page.page, entries: entries),
+        let merged = mergedRegion(of: promoted, page: withWarmCallees(promoted.page.page, entries: entries),
                                   name: previous.map { _ in uniqueName(promoted.name + ".again") })
         previous?.successor = merged
         for target in merged.page.directTargetsElsewhere {
@@ -434,17 +434,17 @@ public final class Engine: @unchecked Sendable {
         return merged
     }
 
-    /// Functions in other pages that the code of `page` reachable from `entries` jumps or calls to
-    /// directly and that ran often enough themselves (their first compilation is warm), hottest
-    /// first, then what those call in turn, up to `tiers.calleePages` more pages and
+    /// The code of `page` reachable from `entries`, with the functions in other pages it jumps or
+    /// calls to directly that ran often enough themselves (their first compilation is warm),
+    /// hottest first, then what those call in turn, up to `tiers.calleePages` more pages and
     /// `tiers.calleeInstructions` more instructions. In optimized code such a call is a branch
     /// and its return a compare against the call site, where each used to cost a map lookup, an
     /// indirect jump and the callee's entry dispatch, with every register the region holds stored
     /// and reloaded around it. Under the lock.
-    private func warmCallees(of page: UInt64, entries: Set<UInt64>) -> [UInt64] {
+    private func withWarmCallees(_ page: UInt64, entries: Set<UInt64>) -> DiscoveredPage {
         let threshold = options.tiers.hotThreshold
         var callees: [UInt64] = []
-        var discovered = DiscoveredPage.discover(page: page, entries: entries.sorted(), fetch: memory.instructionParcel(at:))
+        var discovered = discoverOptimized(page, entries: entries, callees: [])
         let home = discovered.instructions.count
         while discovered.pages.count <= options.tiers.calleePages {
             let warm = discovered.directTargetsElsewhere.compactMap { target -> (UInt64, UInt64)? in
@@ -453,20 +453,23 @@ public final class Engine: @unchecked Sendable {
             }
             // The highest count; of equal ones, the lowest address.
             guard let hottest = warm.max(by: { ($0.1, $1.0) < ($1.1, $0.0) })?.0 else { break }
-            let grown = DiscoveredPage.discover(page: page, entries: entries.sorted(), callees: callees + [hottest],
-                                                fetch: memory.instructionParcel(at:))
+            let grown = discoverOptimized(page, entries: entries, callees: callees + [hottest])
             guard grown.instructions.count - home <= options.tiers.calleeInstructions else { break }
             callees.append(hottest)
             discovered = grown
         }
-        return callees
+        return discovered
     }
 
-    /// The code of `region`'s page reachable from `entries` (with `callees` in theirs), registered
-    /// for invalidation in every page it holds code of, named after `region` unless `name` is given.
-    private func mergedRegion(of region: Region, entries: Set<UInt64>, callees: [UInt64], name: String? = nil) -> Region {
-        let page = DiscoveredPage.discover(page: region.page.page, entries: entries.sorted(), callees: callees, loopHeadersAreEntries: true,
-                                           fetch: memory.instructionParcel(at:))
+    /// What optimized code for `entries` of `page` and `callees` translates (loop headers are entries, for tier-up).
+    private func discoverOptimized(_ page: UInt64, entries: Set<UInt64>, callees: [UInt64]) -> DiscoveredPage {
+        DiscoveredPage.discover(page: page, entries: entries.sorted(), callees: callees, loopHeadersAreEntries: true,
+                                fetch: memory.instructionParcel(at:))
+    }
+
+    /// A region for the optimized code of `page` (see `discoverOptimized`), registered for
+    /// invalidation in every page it holds code of, named after `region` unless `name` is given.
+    private func mergedRegion(of region: Region, page: DiscoveredPage, name: String? = nil) -> Region {
         let merged = Region(entry: region.entry, page: page, name: name ?? region.name,
                             fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, loopHeadersAreEntries: true) })
         merged.promoted = true
@@ -485,7 +488,7 @@ public final class Engine: @unchecked Sendable {
         guard parts.count == 2 else { return false }
         let entries = Set(addresses(parts[0])), callees = addresses(parts[1])
         guard entries.contains(region.entry), entries.union(callees).allSatisfy({ memory.isMapped($0, 2, needs: PROT_EXEC) }) else { return false }
-        let merged = lock.withLock { mergedRegion(of: region, entries: entries, callees: callees) }
+        let merged = lock.withLock { mergedRegion(of: region, page: discoverOptimized(region.page.page, entries: entries, callees: callees)) }
         // The name of the region compiled first, or of one compiled again with more callees (see `promote`).
         guard let key = cacheKey(merged, tier: 1), let (object, symbol) = cache.load(key),
               symbol == region.name + ".opt" || (symbol.hasPrefix(region.name + ".again") && symbol.hasSuffix(".opt")) else {

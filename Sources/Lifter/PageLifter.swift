@@ -665,8 +665,7 @@ final class FunctionLifter {
         let lookup = newBlock("loop_other_code"), viaMap = newBlock("loop_via_map")
         builder.condBr(hot, lookup, block)
         builder.position(at: lookup)
-        let slot = builder.gep(codeMap, byteOffset: builder.constant(UInt64(address >> 1) << 3), "slot")
-        let code = builder.load(types.ptr, slot, "code", align: 8)
+        let code = builder.load(types.ptr, mapSlot(builder.constant(address)), "code", align: 8)
         let elsewhere = builder.and(builder.icmp(LLVMIntNE, code, ownAddress), builder.icmp(LLVMIntNE, code, LLVMConstNull(types.ptr)))
         builder.condBr(elsewhere, viaMap, block)
         builder.position(at: viaMap)
@@ -722,8 +721,7 @@ final class FunctionLifter {
         builder.condBr(inRange, lookup, miss)
 
         builder.position(at: lookup)
-        let slot = builder.gep(codeMap, byteOffset: builder.shl(index, builder.constant(Int64(3))), "slot")
-        let code = builder.load(types.ptr, slot, "code", align: 8)
+        let code = builder.load(types.ptr, mapSlot(exitTarget), "code", align: 8)
         let present = builder.icmp(LLVMIntNE, code, LLVMConstNull(types.ptr))
         builder.condBr(present, hit, miss)
 
@@ -734,6 +732,11 @@ final class FunctionLifter {
         let (resolveType, resolve) = helper(RuntimeSymbols.resolve, returns: types.ptr, [types.ptr, types.i64])
         let resolved = builder.call(resolveType, resolve, [cpu, exitTarget], "resolved")
         tailCall(resolved)
+    }
+
+    /// The code map's slot for guest `pc` (see `RuntimeSymbols.codeMap`).
+    private func mapSlot(_ pc: LLVMValueRef) -> LLVMValueRef {
+        builder.gep(codeMap, byteOffset: builder.shl(builder.lshr(pc, builder.constant(Int64(1))), builder.constant(Int64(3))), "slot")
     }
 
     /// Continues in region code `code` at guest `target`, passing the passed registers on.
