@@ -119,12 +119,12 @@ extension Instruction {
             case .fenceSets: parts.append(.value(fenceSet(imm >> 4))); parts.append(.value(fenceSet(imm & 0xf)))
             }
         }
+        if isTotalStoreOrderFence { return Assembly("fence.tso", [], probe: nil) }
         return Assembly(mnemonicWithOrdering, parts, probe: probe)
     }
 
     private var mnemonicWithOrdering: String {
-        guard opcode.isAtomic else { return opcode.mnemonic }
-        switch (bits & (1 << 26) != 0, bits & (1 << 25) != 0) {
+        switch (acquires, releases) {
         case (true, true): return opcode.mnemonic + ".aqrl"
         case (true, false): return opcode.mnemonic + ".aq"
         case (false, true): return opcode.mnemonic + ".rl"

@@ -27,6 +27,13 @@ public struct Instruction: Equatable, Sendable {
 
     /// The floating-point rounding mode field; 7 means "dynamic" (use frm).
     public var roundingMode: Int { funct3 }
+
+    /// An atomic's aq bit: no later memory operation may be observed before it.
+    public var acquires: Bool { opcode.isAtomic && bits & (1 << 26) != 0 }
+    /// An atomic's rl bit: it may not be observed before any earlier memory operation.
+    public var releases: Bool { opcode.isAtomic && bits & (1 << 25) != 0 }
+    /// `fence.tso` (fm = 1000): orders everything but earlier stores before later loads.
+    public var isTotalStoreOrderFence: Bool { opcode == .fence && bits >> 28 == 0b1000 }
 }
 
 /// Length in bytes of the instruction whose first 16-bit parcel is `parcel`.

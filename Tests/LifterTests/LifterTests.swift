@@ -86,6 +86,35 @@ import Testing
         #expect(page.entries == [Self.page, Self.page + 4])
     }
 
+    /// Atomics keep the ordering their aq/rl bits ask for, and only a fence that orders stores
+    /// before loads is a full barrier: x86 keeps every other order by itself.
+    @Test func atomicsAndFencesTranslateTheirOrdering() {
+        let words: [UInt32] = [
+            0x08f7_202f,   // amoswap.w zero,a5,(a4): a relaxed atomic store
+            0x0ef7_252f,   // amoswap.w.aqrl a0,a5,(a4)
+            0x04b6_352f,   // amoadd.d.aq a0,a1,(a2)
+            0x1406_27af,   // lr.w.aq a5,(a2)
+            0x1ae6_26af,   // sc.w.rl a3,a4,(a2)
+            0x0330_000f,   // fence rw,rw
+            0x0230_000f,   // fence r,rw
+            0x8330_000f,   // fence.tso
+            0x0f50_000f,   // fence iorw,ow
+            0x0000_8067,   // ret
+        ]
+        let module = IRModule(name: "atomics")
+        PageLifter().lift(Self.discover(words), into: module)
+        #expect(module.verify() == nil)
+        let lines = module.text.split(separator: "\n")
+        func count(_ parts: String...) -> Int { lines.filter { line in parts.allSatisfy { line.contains($0) } }.count }
+        #expect(count("store atomic i32", "monotonic") == 1)
+        #expect(count("atomicrmw xchg", "seq_cst") == 1)
+        #expect(count("atomicrmw add", "i64", "acquire") == 1)
+        #expect(count("load atomic i32", "acquire") == 1)
+        #expect(count("cmpxchg", "release monotonic") == 1)
+        #expect(count("fence seq_cst") == 1)
+        #expect(count("fence acq_rel") == 3)
+    }
+
     @Test func callsMakeTheirReturnAddressAnEntry() {
         // jal ra,+8 ; jalr zero,0(ra) ; jalr zero,0(ra)
         let words: [UInt32] = [0x0080_00ef, 0x0000_8067, 0x0000_8067]

@@ -22,6 +22,11 @@ import Testing
         #expect(fmadd.opcode == .fmadd_d && fmadd.rs3 == 12 && fmadd.roundingMode == 7)
         let amo = try #require(Decoder.decode(0x06b5_302f))            // amoadd.d.aqrl zero,a1,(a0)
         #expect(amo.opcode == .amoadd_d && amo.text(at: 0) == "amoadd.d.aqrl\tzero,a1,(a0)")
+        #expect(amo.acquires && amo.releases)
+        let fence = try #require(Decoder.decode(0x0230_000f))          // fence r,rw
+        #expect(fence.text(at: 0) == "fence\tr,rw" && !fence.isTotalStoreOrderFence && !fence.acquires)
+        let tso = try #require(Decoder.decode(0x8330_000f))
+        #expect(tso.isTotalStoreOrderFence && tso.text(at: 0) == "fence.tso")
     }
 
     @Test func expandsCompressedInstructions() throws {

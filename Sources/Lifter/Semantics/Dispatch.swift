@@ -24,7 +24,7 @@ extension FunctionLifter {
         case .ebreak:
             stop(.breakpoint, pc: builder.constant(pc))
             return false
-        case .fence: LLVMBuildFence(builder.ref, LLVMAtomicOrderingSequentiallyConsistent, 0, "")
+        case .fence: liftFence(instruction)
         case .fence_i: break
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             guard liftCSR(instruction) else {

@@ -73,12 +73,43 @@ extension FunctionLifter {
         bits == 64 ? value : builder.trunc(value, types.i32)
     }
 
+    /// RVWMO's ordering annotations as LLVM orderings: an AMO without aq or rl is relaxed
+    /// (x86 then needs no barrier beyond the locked instruction itself), aq and rl together
+    /// make it sequentially consistent.
+    private func ordering(of instruction: Instruction) -> LLVMAtomicOrdering {
+        switch (instruction.acquires, instruction.releases) {
+        case (false, false): LLVMAtomicOrderingMonotonic
+        case (true, false): LLVMAtomicOrderingAcquire
+        case (false, true): LLVMAtomicOrderingRelease
+        case (true, true): LLVMAtomicOrderingSequentiallyConsistent
+        }
+    }
+
     func liftAtomic(_ instruction: Instruction, _ operation: LLVMAtomicRMWBinOp, bits: Int) {
         let pointer = atomicPointer(instruction)
         let operand = narrow(readX(instruction.rs2), bits: bits)
-        let old = LLVMBuildAtomicRMW(builder.ref, operation, pointer, operand, LLVMAtomicOrderingSequentiallyConsistent, 0)!
+        let ordering = ordering(of: instruction)
+        // A swap whose old value nobody reads is an atomic store (glibc's relaxed stores are
+        // `amoswap zero`), which x86 does with a plain move instead of a locked exchange.
+        if operation == LLVMAtomicRMWBinOpXchg, instruction.rd == 0, !instruction.acquires {
+            let store = builder.store(operand, pointer, align: UInt32(bits / 8))
+            LLVMSetOrdering(store, ordering)
+            return
+        }
+        let old = LLVMBuildAtomicRMW(builder.ref, operation, pointer, operand, ordering, 0)!
         LLVMSetAlignment(old, UInt32(bits / 8))
         writeX(instruction.rd, widen(old, bits: bits))
+    }
+
+    /// Only a fence that orders earlier stores before later loads needs a barrier on x86
+    /// (TSO keeps every other order); the others still keep LLVM from moving accesses across.
+    func liftFence(_ instruction: Instruction) {
+        let predecessors = instruction.imm >> 4 & 0xf, successors = instruction.imm & 0xf
+        let read: Int64 = 0b0010, write: Int64 = 0b0001
+        guard (predecessors | successors) & (read | write) != 0 else { return }
+        let storeBeforeLoad = predecessors & write != 0 && successors & read != 0 && !instruction.isTotalStoreOrderFence
+        LLVMBuildFence(builder.ref, storeBeforeLoad ? LLVMAtomicOrderingSequentiallyConsistent
+                                                    : LLVMAtomicOrderingAcquireRelease, 0, "")
     }
 
     /// LR records the address and the value it saw; SC succeeds if the reservation is for
@@ -86,7 +117,9 @@ extension FunctionLifter {
     func liftLoadReserved(_ instruction: Instruction, bits: Int) {
         let address = readX(instruction.rs1)
         let value = builder.load(types.integer(bits: bits), guestPointer(address), align: UInt32(bits / 8))
-        LLVMSetOrdering(value, LLVMAtomicOrderingSequentiallyConsistent)
+        LLVMSetOrdering(value, instruction.releases ? LLVMAtomicOrderingSequentiallyConsistent
+                                                    : instruction.acquires ? LLVMAtomicOrderingAcquire
+                                                                           : LLVMAtomicOrderingMonotonic)
         let widened = widen(value, bits: bits)
         builder.store(address, cpuField(CPULayout.reservationAddress), align: 8)
         builder.store(widened, cpuField(CPULayout.reservationValue), align: 8)
@@ -105,7 +138,8 @@ extension FunctionLifter {
         builder.position(at: attempt)
         let exchange = LLVMBuildAtomicCmpXchg(builder.ref, guestPointer(address), narrow(expected, bits: bits),
                                               narrow(readX(instruction.rs2), bits: bits),
-                                              LLVMAtomicOrderingSequentiallyConsistent, LLVMAtomicOrderingSequentiallyConsistent, 0)!
+                                              ordering(of: instruction),
+                                              instruction.acquires ? LLVMAtomicOrderingAcquire : LLVMAtomicOrderingMonotonic, 0)!
         LLVMSetAlignment(exchange, UInt32(bits / 8))
         let succeeded = LLVMBuildExtractValue(builder.ref, exchange, 1, "sc_ok")!
         let failedAttempt = builder.xor(succeeded, builder.constant(UInt64(1), types.i1))

@@ -21,5 +21,12 @@ int main(void) {
     atomic_fetch_and(&flags, 0xff00);
     atomic_fetch_sub(&small, 10);
     printf("flags=%x small=%u\n", (unsigned)flags, (unsigned)small);
+    // Orderings weaker than sequential consistency, and a swap whose old value is unused.
+    atomic_exchange_explicit(&flags, 3, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    atomic_store_explicit(&small, 9, memory_order_release);
+    unsigned seen = atomic_load_explicit(&small, memory_order_acquire);
+    long before = atomic_fetch_add_explicit(&counter, 1, memory_order_acq_rel);
+    printf("flags=%x small=%u before=%ld after=%ld\n", (unsigned)flags, seen, before, (long)counter);
     return 0;
 }
