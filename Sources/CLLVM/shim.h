@@ -9,3 +9,4 @@
 #include <llvm-c/IRReader.h>
 #include <llvm-c/Disassembler.h>
 #include <llvm-c/Object.h>
+#include <llvm-c/Support.h>

@@ -116,6 +116,7 @@ public final class Engine: @unchecked Sendable {
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
+        try LLVMOptions.apply(options.tiers.llvmOptions)
         memory = try GuestMemory()
         let program = try Loader.load(elf, path: path, arguments: arguments, environment: environment, into: memory)
         process = LinuxProcess(memory: memory, program: program)
@@ -320,8 +321,8 @@ public final class Engine: @unchecked Sendable {
     /// The cache key of `region`'s code at `tier` (1: the run's level and pipeline; 0: the cheap tier, with counting).
     private func cacheKey(_ region: Region, tier: Int) -> [UInt8]? {
         // With tiering, optimized code assumes round-to-nearest-even (see `PageLifter.assumesRoundToNearest`).
-        let pipeline = tier == 1 ? optimizedPipeline.text + (options.tieringActive ? " nearest-only" : "")
-            : basePipeline.text + " profiled \(options.tiers.hotThreshold)"
+        let pipeline = (tier == 1 ? optimizedPipeline.text + (options.tieringActive ? " nearest-only" : "")
+            : basePipeline.text + " profiled \(options.tiers.hotThreshold)") + " llvm \(options.tiers.llvmOptions)"
         return region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0) }
     }
 

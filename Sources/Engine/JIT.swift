@@ -1,5 +1,33 @@
 import CLLVM
+#if canImport(Glibc)
+import Glibc
+#endif
 import Lifter
+
+/// LLVM's own command-line options (`Configs/tiers.conf` llvm_options), which LLVM keeps
+/// process-wide: they are set before the first compilation and cannot change afterwards.
+public enum LLVMOptions {
+    private static let lock = Lock()
+    nonisolated(unsafe) private static var applied: [String]? = nil
+
+    /// Sets `options` for this process; a later call must ask for the same ones.
+    /// LLVM's C API ignores an option it does not know, without saying so.
+    public static func apply(_ options: [String]) throws {
+        try lock.withLock {
+            if let applied {
+                guard applied == options else {
+                    throw ConfigurationError("LLVM options \(options) asked for after \(applied) were set; they are fixed per process")
+                }
+                return
+            }
+            applied = options
+            guard !options.isEmpty else { return }
+            let arguments = ["pagelift (tiers.conf llvm_options)"] + options
+            var pointers = arguments.map { UnsafePointer(strdup($0)) }
+            LLVMParseCommandLineOptions(Int32(pointers.count), &pointers, nil)
+        }
+    }
+}
 
 /// Makes host target machines: large code model (guest memory, the code map and the
 /// helpers sit at arbitrary 64-bit addresses), host CPU and features, a chosen codegen level.

@@ -12,6 +12,8 @@ public struct TierConfiguration: Sendable, Equatable {
     /// adding at most `calleeInstructions` guest instructions (0 pages: each page alone).
     public var calleePages = 3
     public var calleeInstructions = 800
+    /// LLVM command-line options for every compilation in the process (see `LLVMOptions`).
+    public var llvmOptions = ["-vectorize-slp=false"]
 
     public init() {}
 
@@ -25,6 +27,11 @@ public struct TierConfiguration: Sendable, Equatable {
             case "callee_pages", "callee_instructions":
                 guard let number = Int(value), number >= 0 else { throw ConfigurationError("\(key) must be a non-negative integer") }
                 if key == "callee_pages" { calleePages = number } else { calleeInstructions = number }
+            case "llvm_options":
+                llvmOptions = value.split(separator: " ").map(String.init)
+                if let bad = llvmOptions.first(where: { !$0.hasPrefix("-") }) {
+                    throw ConfigurationError("llvm_options: '\(bad)' is not an option (-name or -name=value)")
+                }
             case "base_pipeline":
                 basePipeline = value == "none" ? nil : value
             default: throw ConfigurationError("unknown setting '\(key)'")

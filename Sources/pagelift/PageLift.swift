@@ -186,6 +186,7 @@ struct Lift: ParsableCommand {
         }
         let pipeline = optimization.validatedPipeline() ?? PassPipeline(level: optimization.level.rawValue)
         do {
+            try LLVMOptions.apply(try TierConfiguration.load(executablePath: absolutePath(CommandLine.arguments[0])).llvmOptions)
             let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), start: start, end: end, asOptimizedTier: tierUp)
             if let problem = lifted.module.verify() { fail("internal error: lifted IR does not verify: \(problem)") }
             let generator = try CodeGenerator(optimizationLevel: optimization.level.rawValue)

@@ -115,6 +115,22 @@ import Testing
         #expect(count("fence acq_rel") == 3)
     }
 
+    /// The configured LLVM options keep SLP vectorization out of optimized code: a prologue's
+    /// register saves stay scalar stores of scalar loads, which the store buffer can serve.
+    @Test func registerSavesStayScalarInOptimizedCode() throws {
+        // sd s2,80(sp) ... sd s9,24(sp) ; ret
+        let words: [UInt32] = [0x0521_3823, 0x0531_3423, 0x0541_3023, 0x0351_3c23, 0x0361_3823,
+                               0x0371_3423, 0x0381_3023, 0x0191_3c23, 0x0000_8067]
+        try LLVMOptions.apply(TierConfiguration().llvmOptions)
+        let module = IRModule(name: "saves")
+        PageLifter().lift(Self.discover(words), into: module)
+        let generator = try CodeGenerator(optimizationLevel: 2)
+        try PassPipeline(level: 2).run(on: module, targetMachine: generator.targetMachine)
+        #expect(module.verify() == nil)
+        #expect(!module.text.contains(" x i64>"))
+        #expect(module.text.components(separatedBy: "store i64").count - 1 >= 8)
+    }
+
     @Test func callsMakeTheirReturnAddressAnEntry() {
         // jal ra,+8 ; jalr zero,0(ra) ; jalr zero,0(ra)
         let words: [UInt32] = [0x0080_00ef, 0x0000_8067, 0x0000_8067]

@@ -20,6 +20,11 @@ import Testing
             .map { [$0.calleePages, $0.calleeInstructions] } == [0, 50])
     }
 
+    @Test func readsLLVMOptions() throws {
+        #expect(try TierConfiguration(parsing: "llvm_options = -a=1  -b").llvmOptions == ["-a=1", "-b"])
+        #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "llvm_options = vectorize-slp=false") }
+    }
+
     @Test func readsTheCheapTiersPipeline() throws {
         #expect(try TierConfiguration(parsing: "base_pipeline = function(mem2reg)").basePipeline == "function(mem2reg)")
         #expect(try TierConfiguration(parsing: "base_pipeline = none").basePipeline == nil)
