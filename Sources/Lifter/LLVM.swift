@@ -183,6 +183,16 @@ struct Builder {
         return call(type, function, arguments)
     }
 
+    /// Tells LLVM that `instruction` (a branch or select) all but never takes its true side, so
+    /// that code generation makes a select a branch, predicted and off the dependency chain.
+    func markTrueSideRare(_ instruction: LLVMValueRef) {
+        let context = LLVMGetModuleContext(module)
+        var operands: [LLVMMetadataRef?] = [LLVMMDStringInContext2(context, "branch_weights", 14)]
+            + [1, 1 << 20].map { LLVMValueAsMetadata(LLVMConstInt(types.i32, $0, 0)) }
+        let weights = LLVMMDNodeInContext2(context, &operands, operands.count)
+        LLVMSetMetadata(instruction, LLVMGetMDKindIDInContext(context, "prof", 4), LLVMMetadataAsValue(context, weights))
+    }
+
     func br(_ block: LLVMBasicBlockRef) { LLVMBuildBr(ref, block) }
     func condBr(_ condition: LLVMValueRef, _ then: LLVMBasicBlockRef, _ otherwise: LLVMBasicBlockRef) {
         LLVMBuildCondBr(ref, condition, then, otherwise)

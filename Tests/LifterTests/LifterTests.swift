@@ -131,6 +131,22 @@ import Testing
         #expect(module.text.components(separatedBy: "store i64").count - 1 >= 8)
     }
 
+    /// A result is hardly ever NaN: its canonicalization is marked so, and optimized code tests
+    /// with a predicted branch instead of a conditional move the stored value waits for.
+    @Test func nanCanonicalizationIsMarkedRare() throws {
+        // fadd.d fa0,fa1,fa2,rne ; fsd fa0,0(a0) ; ret  (the last two compressed)
+        let words: [UInt32] = [0x02c5_8553, 0x8082_a108]
+        let module = IRModule(name: "canonical")
+        PageLifter().lift(Self.discover(words), into: module)
+        #expect(module.verify() == nil)
+        let selects = module.text.split(separator: "\n").filter { $0.contains(" = select i1 ") }
+        #expect(!selects.isEmpty && selects.allSatisfy { $0.contains("!prof") })
+        let generator = try CodeGenerator(optimizationLevel: 2)
+        try PassPipeline(level: 2).run(on: module, targetMachine: generator.targetMachine)
+        let assembly = try generator.assembly(for: module)
+        #expect(assembly.contains("jp\t") && !assembly.contains("cmovp"))
+    }
+
     @Test func callsMakeTheirReturnAddressAnEntry() {
         // jal ra,+8 ; jalr zero,0(ra) ; jalr zero,0(ra)
         let words: [UInt32] = [0x0080_00ef, 0x0000_8067, 0x0000_8067]

@@ -197,9 +197,13 @@ extension FunctionLifter {
     }
 
     /// `value` is the result of an operation, so never a signaling NaN: the NaN test raises nothing.
+    /// Results are hardly ever NaN, so the test is a predicted branch around the replacement
+    /// instead of a conditional move the stored value would wait for.
     func canonical(_ value: LLVMValueRef, _ precision: Precision) -> LLVMValueRef {
         let nan = builder.bitcast(builder.constant(precision.canonicalNaN, bitsType(precision)), floatType(precision))
-        return builder.select(builder.strictCompare("uno", value, value, ignoringExceptions: true), nan, value)
+        let select = builder.select(builder.strictCompare("uno", value, value, ignoringExceptions: true), nan, value)
+        if LLVMIsASelectInst(select) != nil { builder.markTrueSideRare(select) }
+        return select
     }
 
     func liftFloat(_ instruction: Instruction, _ form: FloatForm) {
