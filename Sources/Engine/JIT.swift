@@ -23,6 +23,7 @@ public enum LLVMOptions {
             applied = options
             guard !options.isEmpty else { return }
             let arguments = ["pagelift (tiers.conf llvm_options)"] + options
+            // Kept for the life of the process, as a program's argv would be.
             var pointers = arguments.map { UnsafePointer(strdup($0)) }
             LLVMParseCommandLineOptions(Int32(pointers.count), &pointers, nil)
         }

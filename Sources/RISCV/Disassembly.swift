@@ -92,6 +92,7 @@ extension Instruction {
 
     /// The canonical form: the base mnemonic with every operand the encoding has.
     private func canonicalAssembly(at pc: UInt64) -> Assembly {
+        if isTotalStoreOrderFence { return Assembly("fence.tso", [], probe: nil) }
         var parts: [AssemblyOperand] = []
         var probe: AddressProbe? = nil
         for operand in operands {
@@ -119,7 +120,6 @@ extension Instruction {
             case .fenceSets: parts.append(.value(fenceSet(imm >> 4))); parts.append(.value(fenceSet(imm & 0xf)))
             }
         }
-        if isTotalStoreOrderFence { return Assembly("fence.tso", [], probe: nil) }
         return Assembly(mnemonicWithOrdering, parts, probe: probe)
     }
 

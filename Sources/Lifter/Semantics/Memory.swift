@@ -117,6 +117,7 @@ extension FunctionLifter {
     func liftLoadReserved(_ instruction: Instruction, bits: Int) {
         let address = readX(instruction.rs1)
         let value = builder.load(types.integer(bits: bits), guestPointer(address), align: UInt32(bits / 8))
+        // A load cannot be a release in LLVM; lr.rl (which the ISA discourages) is made sequentially consistent.
         LLVMSetOrdering(value, instruction.releases ? LLVMAtomicOrderingSequentiallyConsistent
                                                     : instruction.acquires ? LLVMAtomicOrderingAcquire
                                                                            : LLVMAtomicOrderingMonotonic)
