@@ -13,7 +13,7 @@ public struct TierConfiguration: Sendable, Equatable {
     public var calleePages = 3
     public var calleeInstructions = 800
     /// LLVM command-line options for every compilation in the process (see `LLVMOptions`).
-    public var llvmOptions = ["-vectorize-slp=false"]
+    public var llvmOptions = ["-vectorize-slp=false", "-disable-x86-domain-reassignment"]
 
     public init() {}
 
