@@ -46,7 +46,7 @@ public struct DiscoveredPage: Sendable {
         })
     }
 
-    public func contains(_ pc: UInt64) -> Bool { Self.pageOf(pc) == page || callees.contains { Self.pageOf($0) == Self.pageOf(pc) } }
+    public func contains(_ pc: UInt64) -> Bool { pages.contains(Self.pageOf(pc)) }
 
     /// Follows fall-through and direct branches from `entries` within the page, and from
     /// `callees` within theirs. `fetch` returns the 16-bit parcel at an address, or nil if it is

@@ -721,7 +721,7 @@ final class FunctionLifter {
         builder.condBr(inRange, lookup, miss)
 
         builder.position(at: lookup)
-        let code = builder.load(types.ptr, mapSlot(exitTarget), "code", align: 8)
+        let code = builder.load(types.ptr, mapSlot(index: index), "code", align: 8)
         let present = builder.icmp(LLVMIntNE, code, LLVMConstNull(types.ptr))
         builder.condBr(present, hit, miss)
 
@@ -736,7 +736,12 @@ final class FunctionLifter {
 
     /// The code map's slot for guest `pc` (see `RuntimeSymbols.codeMap`).
     private func mapSlot(_ pc: LLVMValueRef) -> LLVMValueRef {
-        builder.gep(codeMap, byteOffset: builder.shl(builder.lshr(pc, builder.constant(Int64(1))), builder.constant(Int64(3))), "slot")
+        mapSlot(index: builder.lshr(pc, builder.constant(Int64(1))))
+    }
+
+    /// The code map's slot at `index` (a pc halved), for code that range-checked the index first.
+    private func mapSlot(index: LLVMValueRef) -> LLVMValueRef {
+        builder.gep(codeMap, byteOffset: builder.shl(index, builder.constant(Int64(3))), "slot")
     }
 
     /// Continues in region code `code` at guest `target`, passing the passed registers on.
