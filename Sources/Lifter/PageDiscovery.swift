@@ -28,6 +28,13 @@ public struct DiscoveredPage: Sendable {
     /// entries). Profiled code counts the edges into them, and tier-up enters running loops at
     /// the outermost ones.
     public let loopHeaders: Set<UInt64>
+    /// For each return instruction, where it may go back to in the region (see `returnAddresses(of:)`).
+    private let returnTargets: [UInt64: [UInt64]]
+
+    /// The return addresses of the region's calls of the functions the return instruction at
+    /// `address` returns from: direct calls whose target reaches it without returning first
+    /// (tail jumps included), and every call through a pointer, which may call any function.
+    public func returnAddresses(of address: UInt64) -> [UInt64] { returnTargets[address] ?? [] }
 
     public static let pageSize: UInt64 = 4096
 
@@ -100,8 +107,51 @@ public struct DiscoveredPage: Sendable {
         let loops = graph.loops()
         let loopHeaders = Set(loops.keys)
         if loopHeadersAreEntries { allEntries.formUnion(ControlFlowGraph.outermost(loops).filter(inPage)) }
-        return DiscoveredPage(page: page, entries: allEntries.filter(inRegion).sorted(), callees: callees.sorted(),
-                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders)
+        let entryList = allEntries.filter(inRegion).sorted()
+        return DiscoveredPage(page: page, entries: entryList, callees: callees.sorted(), instructions: instructions,
+                              leaders: blockLeaders, loopHeaders: loopHeaders,
+                              returnTargets: returnTargets(instructions: instructions, entries: entryList))
+    }
+
+    /// Where each return may go back to: see `returnAddresses(of:)`. A function's code is what its
+    /// first instruction reaches by falling through, branching and jumping, with calls continuing at
+    /// their return address; a computed jump that is not a return (a switch) may reach any entry.
+    private static func returnTargets(instructions: [UInt64: FetchedInstruction], entries: [UInt64]) -> [UInt64: [UInt64]] {
+        var directCalls: [UInt64: [UInt64]] = [:]      // callee -> return addresses of its calls
+        var pointerCalls: [UInt64] = []
+        var returns: [UInt64] = []
+        for (address, fetched) in instructions {
+            guard case .instruction(let instruction) = fetched, instruction.opcode.controlFlow == .jump || instruction.opcode.controlFlow == .indirect else { continue }
+            let next = address &+ UInt64(instruction.size)
+            switch (instruction.opcode, instruction.linkage) {
+            case (.jal, .call): directCalls[address &+ UInt64(bitPattern: instruction.imm), default: []].append(next)
+            case (.jalr, .call): pointerCalls.append(next)
+            case (.jalr, .return): returns.append(address)
+            default: break
+            }
+        }
+        guard !returns.isEmpty else { return [:] }
+        var targets: [UInt64: Set<UInt64>] = Dictionary(uniqueKeysWithValues: returns.map { ($0, Set(pointerCalls)) })
+        for (callee, returnAddresses) in directCalls where instructions[callee] != nil {
+            var visited = Set<UInt64>(), worklist = [callee]
+            while let pc = worklist.popLast() {
+                guard visited.insert(pc).inserted, case .instruction(let instruction)? = instructions[pc] else { continue }
+                let next = pc &+ UInt64(instruction.size)
+                switch instruction.opcode.controlFlow {
+                case .next: worklist.append(next)
+                case .system: if instruction.opcode == .ecall { worklist.append(next) }
+                case .branch: worklist += [pc &+ UInt64(bitPattern: instruction.imm), next]
+                case .jump, .indirect:
+                    switch (instruction.opcode, instruction.linkage) {
+                    case (_, .call): worklist.append(next)
+                    case (.jalr, .return): targets[pc]?.formUnion(returnAddresses)
+                    case (.jal, _): worklist.append(pc &+ UInt64(bitPattern: instruction.imm))
+                    default: worklist += entries
+                    }
+                }
+            }
+        }
+        return targets.mapValues { $0.sorted() }
     }
 
     static func fetchInstruction(at pc: UInt64, fetch: (UInt64) -> UInt16?) -> FetchedInstruction {

@@ -501,30 +501,31 @@ final class FunctionLifter {
     }
 
     /// Where a computed jump may go without leaving the function.
-    enum Dispatch {
+    enum Dispatch: Hashable {
         /// A switch table, a call through a pointer: any entry of the region.
         case computedJump
-        /// A return: the return addresses of this region's calls that may reach its own code
-        /// (direct calls into the region, which recursion makes, and calls through pointers).
-        case `return`
+        /// The return at `from`: the return addresses of the region's calls of the functions it may
+        /// return from (see `DiscoveredPage.returnAddresses(of:)`).
+        case `return`(from: UInt64)
     }
 
     /// A computed target that is one of `kind`'s candidates stays in the function: registers stay
-    /// in SSA values and there is no map lookup; any other leaves through the map. All jumps of
-    /// a kind share one dispatch block, so each candidate gets one more predecessor rather than
-    /// one per jump. Returns only consider calls that may stay in the region: with every entry
-    /// as a candidate every return site became a predecessor of every entry, one loop spanning
-    /// the whole region, which took LLVM seconds to optimize for malloc.
+    /// in SSA values and there is no map lookup; any other leaves through the map. Jumps with the
+    /// same candidates share one dispatch block, so each candidate gets one more predecessor rather
+    /// than one per jump. A return only considers the calls of the functions it returns from: with
+    /// one dispatch for every return, a function's return also led to the call sites of every other
+    /// function of the region, so LLVM saw one loop through all of them (strsearch's search loop,
+    /// which calls memcmp, ran inside main's loop around it, its registers kept in memory); with
+    /// every entry as a candidate, one loop spanned the whole region, which took LLVM seconds to
+    /// optimize for malloc.
     func dispatchInRegion(_ target: LLVMValueRef, _ kind: Dispatch) {
-        if dispatchBlocks[kind] == nil {
-            let candidates = dispatchCandidates(kind)
-            guard !candidates.isEmpty else {
-                jumpThroughMap(to: target)
-                return
-            }
-            emitDispatch(kind, to: candidates)
+        let candidates = dispatchCandidates(kind)
+        guard !candidates.isEmpty else {
+            jumpThroughMap(to: target)
+            return
         }
-        let (block, phi) = dispatchBlocks[kind]!
+        if dispatchBlocks[candidates] == nil { emitDispatch(kind, to: candidates) }
+        let (block, phi) = dispatchBlocks[candidates]!
         var incoming: [LLVMValueRef?] = [target]
         var from: [LLVMBasicBlockRef?] = [builder.currentBlock]
         LLVMAddIncoming(phi, &incoming, &from, 1)
@@ -533,15 +534,8 @@ final class FunctionLifter {
 
     private func dispatchCandidates(_ kind: Dispatch) -> [UInt64] {
         switch kind {
-        case .computedJump:
-            return page.entries.filter { blocks[$0] != nil }
-        case .return:
-            return page.instructions.compactMap { address, fetched -> UInt64? in
-                guard case .instruction(let instruction) = fetched, instruction.linkage == .call,
-                      instruction.opcode == .jalr || blocks[address &+ UInt64(bitPattern: instruction.imm)] != nil else { return nil }
-                let returnAddress = address &+ UInt64(instruction.size)
-                return blocks[returnAddress] != nil ? returnAddress : nil
-            }.sorted()
+        case .computedJump: page.entries.filter { blocks[$0] != nil }
+        case .return(let address): page.returnAddresses(of: address).filter { blocks[$0] != nil }
         }
     }
 
@@ -549,10 +543,10 @@ final class FunctionLifter {
     /// (an interpreter loop or a recursion goes round through it).
     private func emitDispatch(_ kind: Dispatch, to candidates: [UInt64]) {
         let current = builder.currentBlock
-        let dispatchBlock = newBlock(kind == .return ? "return_dispatch" : "indirect_dispatch")
+        let dispatchBlock = newBlock(kind == .computedJump ? "indirect_dispatch" : "return_dispatch")
         builder.position(at: dispatchBlock)
         let target = LLVMBuildPhi(builder.ref, types.i64, "dispatch_target")!
-        dispatchBlocks[kind] = (dispatchBlock, target)
+        dispatchBlocks[candidates] = (dispatchBlock, target)
         let leaving = newBlock("dispatch_via_map")
         if profile != nil {
             let hot = countExecution()
@@ -566,7 +560,8 @@ final class FunctionLifter {
         builder.position(at: current)
     }
 
-    private var dispatchBlocks: [Dispatch: (block: LLVMBasicBlockRef, target: LLVMValueRef)] = [:]
+    /// Dispatch blocks by their candidates.
+    private var dispatchBlocks: [[UInt64]: (block: LLVMBasicBlockRef, target: LLVMValueRef)] = [:]
 
     /// Branches on guest address `target` to the block of each of `candidates`, otherwise to
     /// `fallback`. Optimized code goes through a table of block addresses when the candidates

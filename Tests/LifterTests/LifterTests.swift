@@ -181,6 +181,38 @@ import Testing
         #expect(text.contains("i64 65540, label %\"0x10004\""))
     }
 
+    /// `jal rd, offset` (J-type).
+    static func jal(_ rd: UInt32, _ offset: Int32) -> UInt32 {
+        let imm = UInt32(bitPattern: offset)
+        return (imm >> 20 & 1) << 31 | (imm >> 1 & 0x3ff) << 21 | (imm >> 11 & 1) << 20 | (imm >> 12 & 0xff) << 12 | rd << 7 | 0x6f
+    }
+
+    /// A return goes back only to the calls of the function it returns from (tail jumps
+    /// included), so the call sites of one function are not successors of another's return.
+    @Test func returnsDispatchOnlyToTheirFunctionsCallers() throws {
+        let ret: UInt32 = 0x0000_8067, nop: UInt32 = 0x0000_0013, increment: UInt32 = 0x0015_0513
+        var words = [UInt32](repeating: nop, count: 0x14)
+        words[0x0] = Self.jal(1, 0x20)       // 10000: call f (10020)
+        words[0x1] = Self.jal(1, 0x2c)       // 10004: call g (10030)
+        words[0x2] = Self.jal(1, 0x18)       // 10008: call f
+        words[0x3] = ret                     // 1000c: main's return: no caller in the region
+        words[0x8] = increment               // 10020: f
+        words[0x9] = ret                     // 10024
+        words[0xc] = Self.jal(0, 0x10)       // 10030: g: tail jump to h (10040)
+        words[0x10] = increment              // 10040: h
+        words[0x11] = ret                    // 10044
+        let page = Self.discover(words)
+        #expect(page.returnAddresses(of: Self.page + 0x24) == [Self.page + 0x4, Self.page + 0xc])
+        #expect(page.returnAddresses(of: Self.page + 0x44) == [Self.page + 0x8])
+        #expect(page.returnAddresses(of: Self.page + 0xc) == [])
+        let module = IRModule(name: "returns")
+        PageLifter().lift(page, into: module)
+        #expect(module.verify() == nil)
+        // Two return dispatches, each a switch over its own function's call sites.
+        let dispatches = module.text.split(separator: "\n").filter { $0.hasPrefix("return_dispatch") }
+        #expect(dispatches.count == 2)
+    }
+
     @Test func undecodableBytesBecomeAnIllegalInstructionStop() {
         let page = Self.discover([0xffff_ffff])
         guard case .illegal = page.instructions[Self.page] else {

@@ -20,7 +20,7 @@ extension FunctionLifter {
         }
         writeX(instruction.rd, builder.constant(next))
         switch (instruction.opcode, instruction.linkage) {
-        case (.jalr, .return): dispatchInRegion(target, .return)
+        case (.jalr, .return): dispatchInRegion(target, .return(from: pc))
         case (.jalr, _): dispatchInRegion(target, .computedJump)
         default: jump(to: target)
         }
