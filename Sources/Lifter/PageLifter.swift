@@ -521,6 +521,9 @@ final class FunctionLifter {
     func dispatchInRegion(_ target: LLVMValueRef, _ kind: Dispatch) {
         let candidates = dispatchCandidates(kind)
         guard !candidates.isEmpty else {
+            // Counted like a dispatch (see `emitDispatch`), so that how hot a function looks to
+            // callee merging does not depend on whether its callers are in its region.
+            _ = countExecution()
             jumpThroughMap(to: target)
             return
         }
