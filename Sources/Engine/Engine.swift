@@ -277,7 +277,7 @@ public final class Engine: @unchecked Sendable {
     private func compile(_ region: Region, name: String, tier: Int, profile: RegionProfile?, pipeline: PassPipeline,
                          generator: CodeGenerator, timing: inout TierStatistics) throws -> (UInt64, ObjectCode) {
         var clock = Stopwatch()
-        let module = IRModule(name: name)
+        let module = IRModule(name: name, keepsValueNames: options.dumpIRDirectory != nil)
         let symbols = self.symbols
         // Only optimized code that has a first compilation to fall back on assumes round-to-nearest.
         PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: options.dumpIRDirectory != nil,

@@ -121,7 +121,8 @@ public struct DiscoveredPage: Sendable {
         var pointerCalls: [UInt64] = []
         var returns: [UInt64] = []
         for (address, fetched) in instructions {
-            guard case .instruction(let instruction) = fetched, instruction.opcode.controlFlow == .jump || instruction.opcode.controlFlow == .indirect else { continue }
+            guard case .instruction(let instruction) = fetched,
+                  [.jump, .indirect].contains(instruction.opcode.controlFlow) else { continue }
             let next = address &+ UInt64(instruction.size)
             switch (instruction.opcode, instruction.linkage) {
             case (.jal, .call): directCalls[address &+ UInt64(bitPattern: instruction.imm), default: []].append(next)
@@ -131,9 +132,9 @@ public struct DiscoveredPage: Sendable {
             }
         }
         guard !returns.isEmpty else { return [:] }
-        var targets: [UInt64: Set<UInt64>] = Dictionary(uniqueKeysWithValues: returns.map { ($0, Set(pointerCalls)) })
-        for (callee, returnAddresses) in directCalls where instructions[callee] != nil {
-            var visited = Set<UInt64>(), worklist = [callee]
+        // The returns the code from `starts` reaches, and whether it reaches a computed jump.
+        func returnsReached(from starts: [UInt64]) -> (returns: Set<UInt64>, computedJump: Bool) {
+            var visited = Set<UInt64>(), worklist = starts, reached = Set<UInt64>(), computedJump = false
             while let pc = worklist.popLast() {
                 guard visited.insert(pc).inserted, case .instruction(let instruction)? = instructions[pc] else { continue }
                 let next = pc &+ UInt64(instruction.size)
@@ -144,12 +145,24 @@ public struct DiscoveredPage: Sendable {
                 case .jump, .indirect:
                     switch (instruction.opcode, instruction.linkage) {
                     case (_, .call): worklist.append(next)
-                    case (.jalr, .return): targets[pc]?.formUnion(returnAddresses)
+                    case (.jalr, .return): reached.insert(pc)
                     case (.jal, _): worklist.append(pc &+ UInt64(bitPattern: instruction.imm))
-                    default: worklist += entries
+                    default: computedJump = true
                     }
                 }
             }
+            return (reached, computedJump)
+        }
+        // Computed jumps lead to any entry: what the entries reach is walked once, not per function.
+        var fromEntries: Set<UInt64>?
+        var targets: [UInt64: Set<UInt64>] = Dictionary(uniqueKeysWithValues: returns.map { ($0, Set(pointerCalls)) })
+        for (callee, returnAddresses) in directCalls where instructions[callee] != nil {
+            var (reached, computedJump) = returnsReached(from: [callee])
+            if computedJump {
+                if fromEntries == nil { fromEntries = returnsReached(from: entries).returns }
+                reached.formUnion(fromEntries!)
+            }
+            for address in reached { targets[address]?.formUnion(returnAddresses) }
         }
         return targets.mapValues { $0.sorted() }
     }
