@@ -437,29 +437,28 @@ public final class Engine: @unchecked Sendable {
 
     /// The code of `page` reachable from `entries`, with the functions in other pages it jumps or
     /// calls to directly that ran often enough themselves (their first compilation is warm),
-    /// hottest first (passing over any that no longer fit), then what those call in turn, up to `tiers.calleePages` more pages and
+    /// hottest first, then what those call in turn, up to `tiers.calleePages` more pages and
     /// `tiers.calleeInstructions` more instructions. In optimized code such a call is a branch
     /// and its return a compare against the call site, where each used to cost a map lookup, an
     /// indirect jump and the callee's entry dispatch, with every register the region holds stored
     /// and reloaded around it. Under the lock.
     private func withWarmCallees(_ page: UInt64, entries: Set<UInt64>) -> DiscoveredPage {
         let threshold = options.tiers.hotThreshold
-        var callees: [UInt64] = [], tooLarge = Set<UInt64>()
+        var callees: [UInt64] = []
         var discovered = discoverOptimized(page, entries: entries, callees: [])
         let home = discovered.instructions.count
         while discovered.pages.count <= options.tiers.calleePages {
-            let warm = discovered.directTargetsElsewhere.subtracting(tooLarge).compactMap { target -> (UInt64, UInt64)? in
+            let warm = discovered.directTargetsElsewhere.compactMap { target -> (UInt64, UInt64)? in
                 guard let callee = regionsByEntry[target], callee.valid, callee.isWarm(threshold: threshold) else { return nil }
                 return (target, callee.counter?.pointee ?? threshold)
             }
             // The highest count; of equal ones, the lowest address.
             guard let hottest = warm.max(by: { ($0.1, $1.0) < ($1.1, $0.0) })?.0 else { break }
             let grown = discoverOptimized(page, entries: entries, callees: callees + [hottest])
-            // One that does not fit leaves room for smaller ones (bintrees' free beside malloc).
-            guard grown.instructions.count - home <= options.tiers.calleeInstructions else {
-                tooLarge.insert(hottest)
-                continue
-            }
+            // Passing over one that does not fit, for smaller ones, added callees and recompilations
+            // (bintrees: 14 optimized compilations instead of 11, 0.3 s more of them, and once 10 s
+            // instead of 3 s).
+            guard grown.instructions.count - home <= options.tiers.calleeInstructions else { break }
             callees.append(hottest)
             discovered = grown
         }
