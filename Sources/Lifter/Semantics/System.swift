@@ -20,7 +20,7 @@ extension FunctionLifter {
         let stopBlock = newBlock("syscall_stops"), resume = newBlock("after_syscall")
         builder.condBr(stopping, stopBlock, resume)
         builder.position(at: stopBlock)
-        LLVMBuildRetVoid(builder.ref)
+        returnToDispatcher()
         builder.position(at: resume)
     }
 
