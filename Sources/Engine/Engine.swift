@@ -277,10 +277,12 @@ public final class Engine: @unchecked Sendable {
     private func compile(_ region: Region, name: String, tier: Int, profile: RegionProfile?, pipeline: PassPipeline,
                          generator: CodeGenerator, timing: inout TierStatistics) throws -> (UInt64, ObjectCode) {
         var clock = Stopwatch()
-        let module = IRModule(name: name, keepsValueNames: options.dumpIRDirectory != nil)
+        // Dumps are read: their IR carries names and disassembly; code only compiled has neither.
+        let shown = options.dumpIRDirectory != nil
+        let module = IRModule(name: name, keepsValueNames: shown)
         let symbols = self.symbols
         // Only optimized code that has a first compilation to fall back on assumes round-to-nearest.
-        PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: options.dumpIRDirectory != nil,
+        PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: shown,
                    assumesRoundToNearest: tier == 1 && options.tieringActive)
             .lift(region.page, into: module, functionName: name)
         timing.liftSeconds += clock.lap()

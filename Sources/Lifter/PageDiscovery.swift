@@ -28,13 +28,6 @@ public struct DiscoveredPage: Sendable {
     /// entries). Profiled code counts the edges into them, and tier-up enters running loops at
     /// the outermost ones.
     public let loopHeaders: Set<UInt64>
-    /// For each return instruction, where it may go back to in the region (see `returnAddresses(of:)`).
-    private let returnTargets: [UInt64: [UInt64]]
-
-    /// The return addresses of the region's calls of the functions the return instruction at
-    /// `address` returns from: direct calls whose target reaches it without returning first
-    /// (tail jumps included), and every call through a pointer, which may call any function.
-    public func returnAddresses(of address: UInt64) -> [UInt64] { returnTargets[address] ?? [] }
 
     public static let pageSize: UInt64 = 4096
 
@@ -107,16 +100,18 @@ public struct DiscoveredPage: Sendable {
         let loops = graph.loops()
         let loopHeaders = Set(loops.keys)
         if loopHeadersAreEntries { allEntries.formUnion(ControlFlowGraph.outermost(loops).filter(inPage)) }
-        let entryList = allEntries.filter(inRegion).sorted()
-        return DiscoveredPage(page: page, entries: entryList, callees: callees.sorted(), instructions: instructions,
-                              leaders: blockLeaders, loopHeaders: loopHeaders,
-                              returnTargets: returnTargets(instructions: instructions, entries: entryList))
+        return DiscoveredPage(page: page, entries: allEntries.filter(inRegion).sorted(), callees: callees.sorted(),
+                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders)
     }
 
-    /// Where each return may go back to: see `returnAddresses(of:)`. A function's code is what its
-    /// first instruction reaches by falling through, branching and jumping, with calls continuing at
-    /// their return address; a computed jump that is not a return (a switch) may reach any entry.
-    private static func returnTargets(instructions: [UInt64: FetchedInstruction], entries: [UInt64]) -> [UInt64: [UInt64]] {
+    /// For each return instruction of the region, the return addresses of the region's calls of
+    /// the functions it returns from: direct calls whose target reaches it without returning first
+    /// (tail jumps included), and every call through a pointer, which may call any function. A
+    /// function's code is what its first instruction reaches by falling through, branching and
+    /// jumping, with calls continuing at their return address; a computed jump that is not a
+    /// return (a switch) may reach any entry. Only lifting needs it, so discovery (run again for
+    /// every callee tier-up considers) does not compute it.
+    public func returnAddresses() -> [UInt64: [UInt64]] {
         var directCalls: [UInt64: [UInt64]] = [:]      // callee -> return addresses of its calls
         var pointerCalls: [UInt64] = []
         var returns: [UInt64] = []

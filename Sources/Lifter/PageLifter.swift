@@ -501,11 +501,11 @@ final class FunctionLifter {
     }
 
     /// Where a computed jump may go without leaving the function.
-    enum Dispatch: Hashable {
+    enum Dispatch: Equatable {
         /// A switch table, a call through a pointer: any entry of the region.
         case computedJump
         /// The return at `from`: the return addresses of the region's calls of the functions it may
-        /// return from (see `DiscoveredPage.returnAddresses(of:)`).
+        /// return from (see `DiscoveredPage.returnAddresses()`).
         case `return`(from: UInt64)
     }
 
@@ -519,14 +519,10 @@ final class FunctionLifter {
     /// every entry as a candidate, one loop spanned the whole region, which took LLVM seconds to
     /// optimize for malloc.
     func dispatchInRegion(_ target: LLVMValueRef, _ kind: Dispatch) {
+        // A return whose callers are all elsewhere still goes through a (candidate-less) dispatch,
+        // counted like any other, so how hot a function looks to callee merging does not depend on
+        // whether its callers are in its region.
         let candidates = dispatchCandidates(kind)
-        guard !candidates.isEmpty else {
-            // Counted like a dispatch (see `emitDispatch`), so that how hot a function looks to
-            // callee merging does not depend on whether its callers are in its region.
-            _ = countExecution()
-            jumpThroughMap(to: target)
-            return
-        }
         if dispatchBlocks[candidates] == nil { emitDispatch(kind, to: candidates) }
         let (block, phi) = dispatchBlocks[candidates]!
         var incoming: [LLVMValueRef?] = [target]
@@ -538,15 +534,17 @@ final class FunctionLifter {
     private func dispatchCandidates(_ kind: Dispatch) -> [UInt64] {
         switch kind {
         case .computedJump: page.entries.filter { blocks[$0] != nil }
-        case .return(let address): page.returnAddresses(of: address).filter { blocks[$0] != nil }
+        case .return(let address): (returnAddresses[address] ?? []).filter { blocks[$0] != nil }
         }
     }
+
+    private lazy var returnAddresses = page.returnAddresses()
 
     /// The switch behind `kind`'s computed jumps. Profiled code counts it like a loop iteration
     /// (an interpreter loop or a recursion goes round through it).
     private func emitDispatch(_ kind: Dispatch, to candidates: [UInt64]) {
         let current = builder.currentBlock
-        let dispatchBlock = newBlock(kind == .computedJump ? "indirect_dispatch" : "return_dispatch")
+        let dispatchBlock = newBlock(kind == .computedJump ? "indirect_dispatch" : candidates.isEmpty ? "return_elsewhere" : "return_dispatch")
         builder.position(at: dispatchBlock)
         let target = LLVMBuildPhi(builder.ref, types.i64, "dispatch_target")!
         dispatchBlocks[candidates] = (dispatchBlock, target)

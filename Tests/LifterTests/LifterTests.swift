@@ -202,9 +202,10 @@ import Testing
         words[0x10] = increment              // 10040: h
         words[0x11] = ret                    // 10044
         let page = Self.discover(words)
-        #expect(page.returnAddresses(of: Self.page + 0x24) == [Self.page + 0x4, Self.page + 0xc])
-        #expect(page.returnAddresses(of: Self.page + 0x44) == [Self.page + 0x8])
-        #expect(page.returnAddresses(of: Self.page + 0xc) == [])
+        let returns = page.returnAddresses()
+        #expect(returns[Self.page + 0x24] == [Self.page + 0x4, Self.page + 0xc])
+        #expect(returns[Self.page + 0x44] == [Self.page + 0x8])
+        #expect(returns[Self.page + 0xc] == [])
         let module = IRModule(name: "returns")
         PageLifter().lift(page, into: module)
         #expect(module.verify() == nil)
