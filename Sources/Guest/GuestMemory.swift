@@ -5,16 +5,18 @@ import ELF
 
 /// The guest address space: one reserved host region of 2^38 bytes between two guards.
 /// Translated code reaches guest address `register + offset` at
-/// `base + (register & addressMask) + offset`: the offset of a load or store is at most
-/// 2 KiB either way, so no guest value can reach host memory outside the reservation,
-/// and the masked register is shared by every access through it (one `and` for all of a
+/// `base + (register & addressMask) + offset`, with offsets of at most `maximumDisplacement`
+/// either way, so no guest value can reach host memory outside the reservation, and the
+/// masked register is shared by every access through it (one `and` for all of a
 /// function's stack accesses). Unmapped guest pages and the guards are PROT_NONE host
 /// pages: touching one faults in the host, which `FaultHandler` reports as the guest's SIGSEGV.
 public final class GuestMemory: @unchecked Sendable {
     public static let pageSize: UInt64 = 4096
     public static let addressMask: UInt64 = GuestLimits.addressSpaceSize - 1
-    /// Room before the start and past the end for a 12-bit offset plus an access of up to 16 bytes.
+    /// Room before the start and past the end for `maximumDisplacement` plus an access of up to 16 bytes.
     static let guardSize: UInt64 = 1 << 16
+    /// The largest offset translated code adds to a masked address: the guards hold it plus an access of 16 bytes.
+    public static let maximumDisplacement: Int64 = 1 << 15
 
     public let base: UnsafeMutableRawPointer
     public var baseAddress: UInt64 { UInt64(UInt(bitPattern: base)) }

@@ -111,6 +111,11 @@ final class FunctionLifter {
     /// FP results as the host computed them, before NaN canonicalization, by register, for the
     /// arithmetic that consumes them later in the same straight line (see `floatOperand`).
     var uncanonicalResults: [Int: (value: LLVMValueRef, precision: Precision)] = [:]
+    /// Registers that hold another value plus a constant, as `addi` left them in this straight
+    /// line: accesses through one address memory from the other value's masked form (see
+    /// `accessPointer`), so a pointer bumped before its last use in a loop body addresses the
+    /// same host pointer as before the bump, which LLVM's alias analysis and vectorizer need.
+    var displacedRegisters: [Int: (base: LLVMValueRef, displacement: Int64)] = [:]
     /// frm, kept like a register: only CSR instructions change it, so dynamic-mode operations
     /// test a value in a register instead of reloading fcsr after every helper call.
     var roundingModeSlot: LLVMValueRef! = nil
@@ -228,6 +233,7 @@ final class FunctionLifter {
     private func emitStraightLine(from start: UInt64) {
         var address = start
         uncanonicalResults = [:]
+        displacedRegisters = [:]
         while true {
             pc = address
             guard let fetched = page.instructions[address] else {
@@ -307,6 +313,7 @@ final class FunctionLifter {
 
     func writeX(_ index: Int, _ value: LLVMValueRef) {
         guard index != 0 else { return }
+        displacedRegisters[index] = nil
         nameAfterRegister(value, integerRegisterNames[index])
         builder.store(value, passedSlots[index] ?? cpuField(CPULayout.x(index)), align: 8)
     }
@@ -479,6 +486,7 @@ final class FunctionLifter {
     func reloadRegisters() {
         reloadRoundingMode()
         uncanonicalResults = [:]
+        displacedRegisters = [:]
         for (index, slot) in passedSlots.sorted(by: { $0.key < $1.key }) {
             builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
         }

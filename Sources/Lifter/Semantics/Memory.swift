@@ -40,8 +40,16 @@ let atomicForms: [Opcode: (LLVMAtomicRMWBinOp, Int)] = [
 ]
 
 extension FunctionLifter {
+    /// The host pointer of a load's or store's guest address. When rs1 is another value plus a
+    /// constant (`displacedRegisters`), the access goes through that value's mask instead: the
+    /// same guest address unless rs1 crossed an end of the address space, where the guards
+    /// fault instead of the mask wrapping around, as a guest address outside it would.
     func accessPointer(_ instruction: Instruction) -> LLVMValueRef {
-        guestPointer(register: readX(instruction.rs1), offset: instruction.imm)
+        if let displaced = displacedRegisters[instruction.rs1] {
+            let offset = displaced.displacement &+ instruction.imm
+            if offset.magnitude <= GuestMemory.maximumDisplacement.magnitude { return guestPointer(register: displaced.base, offset: offset) }
+        }
+        return guestPointer(register: readX(instruction.rs1), offset: instruction.imm)
     }
 
     func liftLoad(_ instruction: Instruction, _ form: MemoryForm) {
