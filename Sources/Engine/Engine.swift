@@ -26,9 +26,20 @@ public struct EngineOptions: Sendable {
     public var tiers = TierConfiguration()
     /// Recompile hot regions on the guest's thread instead of the background one (deterministic, for tests).
     public var synchronousTierUp = false
+    /// Keep the accrued floating-point flags exact even for a program that cannot read them
+    /// (see `FloatFlagsUse`): for one that reads them in ways the scan does not see.
+    public var exactFloatFlags = false
     public init() {}
 
     var tieringActive: Bool { tiering && (optimizationLevel > 0 || pipeline != nil) }
+}
+
+extension FloatFlagsUse {
+    /// The reads of the accrued flags `elf`'s code (loaded at `bias` into `memory`) may see.
+    static func observingReads(of elf: ELFFile, bias: UInt64, in memory: GuestMemory) -> [UInt64] {
+        let code = elf.loadSegments.filter(\.executable).map { ($0.virtualAddress &+ bias)..<($0.end &+ bias) }
+        return observingReads(in: code, fetch: memory.instructionParcel(at:))
+    }
 }
 
 /// How the guest ended.
@@ -92,6 +103,8 @@ public final class Engine: @unchecked Sendable {
     public let cpu = CPUState()
     public let symbols: SymbolTable
     public let options: EngineOptions
+    /// Whether translated code keeps the accrued floating-point flags exact (see `FloatFlagsUse`).
+    public let tracksFloatFlags: Bool
     public var statistics: EngineStatistics { lock.withLock { stats } }
     private var stats = EngineStatistics()
     let jit: JIT
@@ -121,6 +134,7 @@ public final class Engine: @unchecked Sendable {
         let program = try Loader.load(elf, path: path, arguments: arguments, environment: environment, into: memory)
         process = LinuxProcess(memory: memory, program: program)
         process.strace = options.strace
+        tracksFloatFlags = options.exactFloatFlags || !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
         symbols = SymbolTable(elf.symbols, bias: program.loadBias)
         codeMap = try CodeMap()
         jit = try JIT()
@@ -283,7 +297,7 @@ public final class Engine: @unchecked Sendable {
         let symbols = self.symbols
         // Only optimized code that has a first compilation to fall back on assumes round-to-nearest.
         PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: shown,
-                   assumesRoundToNearest: tier == 1 && options.tieringActive)
+                   assumesRoundToNearest: tier == 1 && options.tieringActive, tracksFloatFlags: tracksFloatFlags)
             .lift(region.page, into: module, functionName: name)
         timing.liftSeconds += clock.lap()
         dump(module, name: name, stage: "lifted")
@@ -325,6 +339,7 @@ public final class Engine: @unchecked Sendable {
         // With tiering, optimized code assumes round-to-nearest-even (see `PageLifter.assumesRoundToNearest`).
         let pipeline = (tier == 1 ? optimizedPipeline.text + (options.tieringActive ? " nearest-only" : "")
             : basePipeline.text + " profiled \(options.tiers.hotThreshold)") + " llvm \(options.tiers.llvmOptions)"
+            + (tracksFloatFlags ? "" : " flags-unobserved")
         return region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0) }
     }
 

@@ -20,7 +20,10 @@ public struct FunctionLifting {
         let memory = try GuestMemory()
         let program = try Loader.load(elf, path: path, arguments: [path], environment: [], into: memory)
         let symbols = SymbolTable(elf.symbols, bias: program.loadBias)
-        let lifter = PageLifter(describe: { symbols.describe($0) }, assumesRoundToNearest: asOptimizedTier)
+        // As a run would translate it: with exact flags unless the program cannot read them.
+        let tracksFloatFlags = !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
+        let lifter = PageLifter(describe: { symbols.describe($0) }, assumesRoundToNearest: asOptimizedTier,
+                                tracksFloatFlags: tracksFloatFlags)
         module = IRModule(name: symbols.describe(start))
         var worklist = [start], seen = Set<UInt64>(), regions: [(UInt64, String)] = []
         while let pc = worklist.popLast() {

@@ -86,6 +86,9 @@ struct Builder {
     let ref: LLVMBuilderRef
     let types: IRTypes
     let module: LLVMModuleRef
+    /// Floating-point operations keep the host's exception flags exact (see `strict`); off for
+    /// programs that cannot see them (`FloatFlagsUse`), whose arithmetic is LLVM's ordinary one.
+    var tracksFloatFlags = true
 
     func constant(_ value: Int64, _ type: LLVMTypeRef? = nil) -> LLVMValueRef {
         LLVMConstInt(type ?? types.i64, UInt64(bitPattern: value), 1)
@@ -138,12 +141,13 @@ struct Builder {
     }
 
     @discardableResult
-    /// Calls carry `strictfp`: the functions we build are strictfp (see `strict`), and a call
-    /// in one must not let LLVM assume the callee leaves the floating-point state alone.
+    /// Calls carry `strictfp` while flags are tracked: the functions we build are then strictfp
+    /// (see `strict`), and a call in one must not let LLVM assume the callee leaves the
+    /// floating-point state alone.
     func call(_ type: LLVMTypeRef, _ function: LLVMValueRef, _ arguments: [LLVMValueRef], _ name: String = "") -> LLVMValueRef {
         var arguments = arguments.map { Optional($0) }
         let call = LLVMBuildCall2(ref, type, function, &arguments, UInt32(arguments.count), name)!
-        LLVMAddCallSiteAttribute(call, UInt32.max, Builder.attribute("strictfp", in: LLVMGetModuleContext(module)))
+        if tracksFloatFlags { LLVMAddCallSiteAttribute(call, UInt32.max, Builder.attribute("strictfp", in: LLVMGetModuleContext(module))) }
         return call
     }
 
@@ -155,7 +159,10 @@ struct Builder {
     /// rounding to nearest (other modes go through the runtime) with strict exception semantics:
     /// the optimizer may neither drop, duplicate, move nor fold it, so the host's exception flags
     /// (MXCSR, where the guest's fflags accrue) see exactly the guest's operations.
+    /// Without `tracksFloatFlags`, LLVM's instruction or intrinsic of the same name: the same
+    /// value (rounding to nearest), which LLVM may fold, move and vectorize.
     func strict(_ name: String, _ overloads: [LLVMTypeRef], _ arguments: [LLVMValueRef], rounds: Bool) -> LLVMValueRef {
+        if !tracksFloatFlags { return plain(name, overloads, arguments) }
         let context = LLVMGetModuleContext(module)
         func metadata(_ text: String) -> LLVMValueRef {
             LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, text, text.utf8.count))
@@ -170,6 +177,7 @@ struct Builder {
     /// signaling NaNs), which lets LLVM use its cheapest comparison.
     func strictCompare(_ predicate: String, _ a: LLVMValueRef, _ b: LLVMValueRef, signaling: Bool = false,
                        ignoringExceptions: Bool = false) -> LLVMValueRef {
+        if !tracksFloatFlags { return LLVMBuildFCmp(ref, Self.realPredicates[predicate]!, a, b, "") }
         let context = LLVMGetModuleContext(module)
         let condition = LLVMMetadataAsValue(context, LLVMMDStringInContext2(context, predicate, predicate.utf8.count))!
         let behavior = ignoringExceptions ? "fpexcept.ignore" : "fpexcept.strict"
@@ -177,6 +185,29 @@ struct Builder {
         return intrinsic(signaling ? "llvm.experimental.constrained.fcmps" : "llvm.experimental.constrained.fcmp",
                          [LLVMTypeOf(a)], [a, b, condition, except])
     }
+
+    /// The operation `strict` names, as an ordinary instruction (an intrinsic for the rest).
+    private func plain(_ name: String, _ overloads: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
+        let (a, type) = (arguments[0], overloads[0])
+        switch name {
+        case "fadd": return LLVMBuildFAdd(ref, a, arguments[1], "")
+        case "fsub": return LLVMBuildFSub(ref, a, arguments[1], "")
+        case "fmul": return LLVMBuildFMul(ref, a, arguments[1], "")
+        case "fdiv": return LLVMBuildFDiv(ref, a, arguments[1], "")
+        case "sitofp": return LLVMBuildSIToFP(ref, a, type, "")
+        case "uitofp": return LLVMBuildUIToFP(ref, a, type, "")
+        case "fptosi": return LLVMBuildFPToSI(ref, a, type, "")
+        case "fptoui": return LLVMBuildFPToUI(ref, a, type, "")
+        case "fpext": return LLVMBuildFPExt(ref, a, type, "")
+        case "fptrunc": return LLVMBuildFPTrunc(ref, a, type, "")
+        default: return intrinsic("llvm." + name, [type], arguments)
+        }
+    }
+
+    static let realPredicates: [String: LLVMRealPredicate] = [
+        "oeq": LLVMRealOEQ, "ogt": LLVMRealOGT, "oge": LLVMRealOGE, "olt": LLVMRealOLT, "ole": LLVMRealOLE,
+        "one": LLVMRealONE, "ord": LLVMRealORD, "uno": LLVMRealUNO, "ueq": LLVMRealUEQ, "ugt": LLVMRealUGT,
+        "uge": LLVMRealUGE, "ult": LLVMRealULT, "ule": LLVMRealULE, "une": LLVMRealUNE]
 
     /// Calls an LLVM intrinsic such as `llvm.fma` overloaded on `overloads`.
     func intrinsic(_ name: String, _ overloads: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
@@ -201,6 +232,7 @@ struct Builder {
     func condBr(_ condition: LLVMValueRef, _ then: LLVMBasicBlockRef, _ otherwise: LLVMBasicBlockRef) {
         LLVMBuildCondBr(ref, condition, then, otherwise)
     }
+
     func position(at block: LLVMBasicBlockRef) { LLVMPositionBuilderAtEnd(ref, block) }
     var currentBlock: LLVMBasicBlockRef { LLVMGetInsertBlock(ref) }
 }

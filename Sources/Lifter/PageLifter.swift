@@ -61,13 +61,18 @@ public struct PageLifter {
     /// leave the default mode, and the check per operation (a branch to a helper call in
     /// every FP loop) cost matmul a third of its time.
     public var assumesRoundToNearest: Bool
+    /// Keep the accrued floating-point flags exact (constrained intrinsics). Off only for a
+    /// program that cannot read them (`FloatFlagsUse`): its arithmetic is then LLVM's ordinary
+    /// instructions, which LLVM may fold and vectorize; values and rounding are the same.
+    public var tracksFloatFlags: Bool
 
     public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil,
-                annotate: Bool = true, assumesRoundToNearest: Bool = false) {
+                annotate: Bool = true, assumesRoundToNearest: Bool = false, tracksFloatFlags: Bool = true) {
         self.describe = describe
         self.profile = profile
         self.annotate = annotate
         self.assumesRoundToNearest = assumesRoundToNearest
+        self.tracksFloatFlags = tracksFloatFlags
     }
 
     /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
@@ -75,7 +80,7 @@ public struct PageLifter {
     public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
         let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
         let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile, annotate: annotate,
-                                      assumesRoundToNearest: assumesRoundToNearest)
+                                      assumesRoundToNearest: assumesRoundToNearest, tracksFloatFlags: tracksFloatFlags)
         function.emit()
         return name
     }
@@ -130,7 +135,7 @@ final class FunctionLifter {
     var pc: UInt64 = 0
 
     init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?,
-         annotate: Bool, assumesRoundToNearest: Bool) {
+         annotate: Bool, assumesRoundToNearest: Bool, tracksFloatFlags: Bool) {
         self.page = page
         roundsToNearestOnly = assumesRoundToNearest && page.instructions.values.contains { fetched in
             guard case .instruction(let instruction) = fetched else { return false }
@@ -144,7 +149,7 @@ final class FunctionLifter {
         types = IRTypes(module.context)
         function = LLVMAddFunction(module.ref, name, types.pageFunction)
         let builderRef = LLVMCreateBuilderInContext(module.context)!
-        builder = Builder(ref: builderRef, types: types, module: module.ref)
+        builder = Builder(ref: builderRef, types: types, module: module.ref, tracksFloatFlags: tracksFloatFlags)
         cpu = LLVMGetParam(function, 0)
         entryPC = LLVMGetParam(function, 1)
         LLVMSetValueName2(cpu, "cpu", 3)
@@ -156,7 +161,7 @@ final class FunctionLifter {
         }
         LLVMAddAttributeAtIndex(function, 1, Builder.attribute("noalias", in: module.context))
         // Guest floating-point operations accrue exception flags: see Builder.strict.
-        LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("strictfp", in: module.context))
+        if tracksFloatFlags { LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("strictfp", in: module.context)) }
         var written = Set<Int>(), used = Set<Int>()
         for case .instruction(let instruction) in page.instructions.values {
             for operand in instruction.operands {

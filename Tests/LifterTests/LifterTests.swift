@@ -149,6 +149,35 @@ import Testing
         #expect(pointer != nil && lines.contains { $0.hasPrefix("store i64 %") && $0.contains("ptr \(pointer!),") }, "\(module.text)")
     }
 
+    /// Without flag tracking, arithmetic is LLVM's ordinary instructions: no constrained
+    /// intrinsics, no strictfp, nothing accrued by hand.
+    @Test func untrackedFlagsLeaveOrdinaryArithmetic() throws {
+        // fmadd.d fa0,fa1,fa2,fa3 ; fdiv.d fa0,fa0,fa1 ; fcvt.l.d a0,fa0 ; flt.d a1,fa0,fa1 ; ret
+        let words: [UInt32] = [0x6ac5_f543, 0x1ab5_7553, 0xc225_7553, 0xa2b5_15d3, 0x0000_8067]
+        for tracked in [true, false] {
+            let module = IRModule(name: "plain")
+            PageLifter(tracksFloatFlags: tracked).lift(Self.discover(words), into: module)
+            #expect(module.verify() == nil)
+            #expect(module.text.contains("llvm.experimental.constrained") == tracked)
+            #expect(module.text.contains("strictfp") == tracked)
+            #expect(module.text.contains("fdiv double") == !tracked)
+        }
+    }
+
+    /// Reads of the accrued flags count, except gcc's save-compare-restore around a quiet comparison.
+    @Test func theFlagsScanSkipsOnlyQuietComparisons() {
+        // frflags a4 ; flt.d a5,fa4,fa5 ; fsflags a4 ; frflags a0 ; ret
+        let words: [UInt32] = [0x0010_2773, 0xa2f7_17d3, 0x0017_1073, 0x0010_2573, 0x0000_8067]
+        func parcel(_ address: UInt64) -> UInt16? {
+            let index = Int(address - Self.page) / 2
+            guard index / 2 < words.count else { return nil }
+            return UInt16(truncatingIfNeeded: words[index / 2] >> (index % 2 == 0 ? 0 : 16))
+        }
+        let code = Self.page..<(Self.page + UInt64(words.count * 4))
+        #expect(FloatFlagsUse.observingReads(in: [code], fetch: parcel) == [Self.page + 12])
+        #expect(FloatFlagsUse.observingReads(in: [Self.page..<(Self.page + 12)], fetch: parcel).isEmpty)
+    }
+
     /// A result is hardly ever NaN: its canonicalization is marked so, and optimized code tests
     /// with a predicted branch instead of a conditional move the stored value waits for.
     @Test func nanCanonicalizationIsMarkedRare() throws {

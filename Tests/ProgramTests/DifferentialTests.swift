@@ -52,6 +52,20 @@ import Testing
         #expect(promoted > 0 && promoted <= base, "tier 1 regions: \(promoted), tier 0: \(base)")
     }
 
+    /// Exception flags are kept exact for a program that reads them (float_flags calls
+    /// fetestexcept) and only for it: compute never reads them (gcc's quiet comparisons save and
+    /// restore them, which does not count), so its arithmetic is LLVM's ordinary one.
+    @Test(arguments: [("float_flags", true), ("compute", false), ("rounding_modes", false)])
+    func flagsAreKeptExactlyWhereTheProgramReadsThem(name: String, exact: Bool) throws {
+        let program = try #require(GuestProgram.all.first { $0.name == name })
+        let statistics = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-stats-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: statistics) }
+        let result = try Execution.run([Tools.pagelift, "--no-cache", "--stats-json", statistics.path, try program.binary().path] + program.arguments)
+        #expect(result.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
+        #expect(json?["float_flags_exact"] as? Bool == exact)
+    }
+
     /// A second run takes its code from the disk cache; a damaged cache is ignored and rewritten.
     @Test func aWarmRunSkipsTranslationAndADamagedCacheIsRebuilt() throws {
         let program = try #require(GuestProgram.all.first { $0.name == "stl" })

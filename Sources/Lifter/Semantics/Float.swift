@@ -167,6 +167,7 @@ extension FunctionLifter {
     /// branch: they are rare, and an unconditional read-modify-write of fcsr would chain every
     /// such instruction to the previous one through memory.
     func accrue(_ flags: LLVMValueRef) {
+        guard builder.tracksFloatFlags else { return }
         let raised = builder.intrinsic("llvm.expect", [types.i1], [builder.icmp(LLVMIntNE, flags, builder.constant(Int64(0), types.i32)),
                                                                    builder.constant(UInt64(0), types.i1)])
         let record = newBlock("raise_flags"), done = newBlock("flags_raised")

@@ -24,29 +24,13 @@ extension FunctionLifter {
         builder.position(at: resume)
     }
 
-    /// `frflags rX; flt/fle/feq rY, fa, fb; fsflags rX` (gcc's quiet comparison, e.g. around sqrt):
-    /// the flags the comparison raises are discarded. Found when the three are straight-line code.
-    struct FlagsSavedAroundCompare {
-        let read: Instruction, compare: Instruction, restore: Instruction
-        let addresses: (UInt64, UInt64, UInt64)
-        let end: UInt64
-    }
-
+    /// The quiet-comparison idiom at `address`, when its three instructions are straight-line code here.
     func flagsSavedAroundCompare(at address: UInt64) -> FlagsSavedAroundCompare? {
-        func instruction(at address: UInt64) -> Instruction? {
+        guard let idiom = FlagsSavedAroundCompare.match(at: address, instruction: { address in
             if case .instruction(let instruction)? = page.instructions[address] { return instruction }
             return nil
-        }
-        guard let read = instruction(at: address), read.opcode == .csrrs, read.imm == ControlStatusRegister.fflags.rawValue,
-              read.rs1 == 0, read.rd != 0 else { return nil }
-        let second = address &+ UInt64(read.size)
-        guard blocks[second] == nil, let compare = instruction(at: second), case .compare? = floatForms[compare.opcode],
-              compare.rd != read.rd else { return nil }
-        let third = second &+ UInt64(compare.size)
-        guard blocks[third] == nil, let restore = instruction(at: third), restore.opcode == .csrrw,
-              restore.imm == ControlStatusRegister.fflags.rawValue, restore.rd == 0, restore.rs1 == read.rd else { return nil }
-        return FlagsSavedAroundCompare(read: read, compare: compare, restore: restore,
-                                       addresses: (address, second, third), end: third &+ UInt64(restore.size))
+        }), blocks[idiom.addresses.1] == nil, blocks[idiom.addresses.2] == nil else { return nil }
+        return idiom
     }
 
     /// The same effects without making the host's flags visible twice: the comparison raises nothing

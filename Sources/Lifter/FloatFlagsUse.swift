@@ -1,0 +1,68 @@
+import RISCV
+
+/// Whether a program can see the floating-point exception flags its operations accrue.
+///
+/// Exact flags cost speed: they need LLVM's constrained intrinsics, which LLVM may neither
+/// fold, move, drop nor vectorize. A program that never reads fflags or fcsr cannot tell what
+/// its arithmetic raised, so its code can use LLVM's ordinary arithmetic
+/// (`PageLifter.tracksFloatFlags`); rounding and NaN results stay exact either way.
+///
+/// The scan looks at every 2-byte-aligned word of the executable code, so it also sees what a
+/// linear disassembly would miss. One read does not count: gcc's quiet comparison
+/// (`FlagsSavedAroundCompare`), which saves the flags, compares and restores them. The saved
+/// value is a compiler temporary that is dead after the restore; code that reads the
+/// register later (a varargs spill, a callee saving it) reads it as a dead value. Everything
+/// else that puts fflags or fcsr into a register (fetestexcept, fegetenv, ...) counts.
+public enum FloatFlagsUse {
+    /// The addresses of the CSR instructions in `ranges` whose reads of the accrued flags the
+    /// program may see; empty when it sees none. `fetch` reads a 16-bit parcel.
+    public static func observingReads(in ranges: [Range<UInt64>], fetch: (UInt64) -> UInt16?) -> [UInt64] {
+        func instruction(at address: UInt64) -> Instruction? {
+            guard let low = fetch(address) else { return nil }
+            if instructionLength(firstParcel: low) == 2 { return Decoder.decode(UInt32(low)) }
+            guard let high = fetch(address &+ 2) else { return nil }
+            return Decoder.decode(UInt32(low) | UInt32(high) << 16)
+        }
+        var observing: [UInt64] = []
+        for range in ranges {
+            var address = range.lowerBound
+            while address &+ 4 <= range.upperBound {
+                defer { address &+= 2 }
+                // SYSTEM with a nonzero funct3 and csr 0x001 or 0x003, before decoding anything.
+                guard let low = fetch(address), low & 0x7f == 0x73, low & 0x7000 != 0, let high = fetch(address &+ 2),
+                      Int64(high >> 4) == ControlStatusRegister.fflags.rawValue || Int64(high >> 4) == ControlStatusRegister.fcsr.rawValue,
+                      let read = instruction(at: address), read.size == 4, readsAccruedFlags(read),
+                      FlagsSavedAroundCompare.match(at: address, instruction: instruction) == nil else { continue }
+                observing.append(address)
+            }
+        }
+        return observing
+    }
+
+    /// A CSR instruction that puts fflags or fcsr into a register.
+    static func readsAccruedFlags(_ instruction: Instruction) -> Bool {
+        [.csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci].contains(instruction.opcode) && instruction.rd != 0
+            && [ControlStatusRegister.fflags.rawValue, ControlStatusRegister.fcsr.rawValue].contains(instruction.imm)
+    }
+}
+
+/// `frflags rX; flt/fle/feq rY, fa, fb; fsflags rX` (gcc's quiet comparison, e.g. around sqrt):
+/// the flags the comparison raises are discarded.
+struct FlagsSavedAroundCompare {
+    let read: Instruction, compare: Instruction, restore: Instruction
+    let addresses: (UInt64, UInt64, UInt64)
+    let end: UInt64
+
+    /// The idiom at `address`, if the three instructions follow each other there.
+    static func match(at address: UInt64, instruction: (UInt64) -> Instruction?) -> FlagsSavedAroundCompare? {
+        guard let read = instruction(address), read.opcode == .csrrs, read.imm == ControlStatusRegister.fflags.rawValue,
+              read.rs1 == 0, read.rd != 0 else { return nil }
+        let second = address &+ UInt64(read.size)
+        guard let compare = instruction(second), case .compare? = floatForms[compare.opcode], compare.rd != read.rd else { return nil }
+        let third = second &+ UInt64(compare.size)
+        guard let restore = instruction(third), restore.opcode == .csrrw, restore.imm == ControlStatusRegister.fflags.rawValue,
+              restore.rd == 0, restore.rs1 == read.rd else { return nil }
+        return FlagsSavedAroundCompare(read: read, compare: compare, restore: restore,
+                                       addresses: (address, second, third), end: third &+ UInt64(restore.size))
+    }
+}
