@@ -10,3 +10,4 @@
 #include <llvm-c/Disassembler.h>
 #include <llvm-c/Object.h>
 #include <llvm-c/Support.h>
+#include <llvm-c/DebugInfo.h>

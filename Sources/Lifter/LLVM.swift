@@ -229,10 +229,22 @@ struct Builder {
     }
 
     func br(_ block: LLVMBasicBlockRef) { LLVMBuildBr(ref, block) }
-    func condBr(_ condition: LLVMValueRef, _ then: LLVMBasicBlockRef, _ otherwise: LLVMBasicBlockRef) {
+    @discardableResult
+    func condBr(_ condition: LLVMValueRef, _ then: LLVMBasicBlockRef, _ otherwise: LLVMBasicBlockRef) -> LLVMValueRef {
         LLVMBuildCondBr(ref, condition, then, otherwise)
     }
 
+    /// Marks `latch`'s loop `llvm.loop.mustprogress`: LLVM may assume it ends.
+    func markLoopMustProgress(_ latch: LLVMValueRef) {
+        let context = LLVMGetModuleContext(module)
+        var property: [LLVMMetadataRef?] = [LLVMMDStringInContext2(context, "llvm.loop.mustprogress", 22)]
+        // A loop ID names itself first: made with a placeholder, which is then replaced by the node.
+        let placeholder = LLVMTemporaryMDNode(context, nil, 0)
+        var operands: [LLVMMetadataRef?] = [placeholder, LLVMMDNodeInContext2(context, &property, 1)]
+        let loop = LLVMMDNodeInContext2(context, &operands, 2)!
+        LLVMMetadataReplaceAllUsesWith(placeholder, loop)
+        LLVMSetMetadata(latch, LLVMGetMDKindIDInContext(context, "llvm.loop", 9), LLVMMetadataAsValue(context, loop))
+    }
     func position(at block: LLVMBasicBlockRef) { LLVMPositionBuilderAtEnd(ref, block) }
     var currentBlock: LLVMBasicBlockRef { LLVMGetInsertBlock(ref) }
 }

@@ -149,6 +149,21 @@ import Testing
         #expect(pointer != nil && lines.contains { $0.hasPrefix("store i64 %") && $0.contains("ptr \(pointer!),") }, "\(module.text)")
     }
 
+    /// Optimized code may assume that a loop stepping its counter by a constant towards an
+    /// unchanged bound ends (so LLVM can count a step of 8); not one that waits for memory.
+    @Test func onlyCountedLoopsMayBeAssumedToEnd() {
+        func lifted(_ words: [UInt32]) -> String {
+            let module = IRModule(name: "loop")
+            PageLifter().lift(Self.discover(words), into: module)
+            #expect(module.verify() == nil)
+            return module.text
+        }
+        // loop: ld t0,0(a5) ; addi a5,a5,8 ; bne a5,a3,loop ; ret
+        #expect(lifted([0x0007_b283, 0x0087_8793, 0xfed7_9ce3, 0x0000_8067]).contains("!\"llvm.loop.mustprogress\""))
+        // wait: lw t0,0(a0) ; beqz t0,wait ; ret
+        #expect(!lifted([0x0005_2283, 0xfe02_8ee3, 0x0000_8067]).contains("llvm.loop"))
+    }
+
     /// Without flag tracking, arithmetic is LLVM's ordinary instructions: no constrained
     /// intrinsics, no strictfp, nothing accrued by hand.
     @Test func untrackedFlagsLeaveOrdinaryArithmetic() throws {

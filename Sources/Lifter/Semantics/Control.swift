@@ -30,7 +30,32 @@ extension FunctionLifter {
         let taken = builder.icmp(predicate, readX(instruction.rs1), readX(instruction.rs2), "taken")
         let target = pc &+ UInt64(bitPattern: instruction.imm)
         let next = pc &+ UInt64(instruction.size)
-        builder.condBr(taken, block(continuingAt: target), block(continuingAt: next))
+        let branch = builder.condBr(taken, block(continuingAt: target), block(continuingAt: next))
+        if profile == nil, closesCountedLoop(instruction, from: target) { builder.markLoopMustProgress(branch) }
+    }
+
+    /// Whether `branch` goes back to `header` at the end of a straight-line loop body that steps
+    /// one of the compared registers by a constant and leaves the other alone. LLVM may then
+    /// assume the loop ends, which it needs to count the iterations of a step other than 1:
+    /// `addi a5,a5,8; ...; bne a5,a3` otherwise might never see a5 equal a3 (it would run
+    /// 2^61 times, wrapping around), and such a loop is not vectorized. A loop like this of a
+    /// program that works does end; a guest stuck in one could now leave it.
+    private func closesCountedLoop(_ branch: Instruction, from header: UInt64) -> Bool {
+        guard header <= pc, branch.rs1 != branch.rs2 else { return false }
+        var stepped = Set<Int>(), otherwiseWritten = Set<Int>(), address = header
+        while address < pc {
+            guard case .instruction(let instruction)? = page.instructions[address], instruction.opcode.controlFlow == .next else { return false }
+            if instruction.opcode == .addi, instruction.rd == instruction.rs1, instruction.imm != 0 {
+                stepped.insert(instruction.rd)
+            } else if instruction.operands.contains(.rd) {
+                otherwiseWritten.insert(instruction.rd)
+            }
+            address &+= UInt64(instruction.size)
+        }
+        return [(branch.rs1, branch.rs2), (branch.rs2, branch.rs1)].contains { counter, bound in
+            counter != 0 && stepped.contains(counter) && !otherwiseWritten.contains(counter)
+                && !stepped.contains(bound) && !otherwiseWritten.contains(bound)
+        }
     }
 
     /// The block for `address`: the page's own, or a new one that leaves for it.
