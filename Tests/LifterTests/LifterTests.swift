@@ -177,6 +177,13 @@ import Testing
             #expect(module.text.contains("strictfp") == tracked)
             #expect(module.text.contains("fdiv double") == !tracked)
         }
+        // frflags a4 ; flt.d a5,fa4,fa5 ; fsflags a4 ; ret: untracked, the host's flags are not read.
+        for tracked in [true, false] {
+            let module = IRModule(name: "quiet")
+            PageLifter(tracksFloatFlags: tracked).lift(Self.discover([0x0010_2773, 0xa2f7_17d3, 0x0017_1073, 0x0000_8067]), into: module)
+            #expect(module.verify() == nil)
+            #expect(module.text.contains(RuntimeSymbols.syncFloatFlags) == tracked)
+        }
     }
 
     /// Reads of the accrued flags count, except gcc's save-compare-restore around a quiet comparison.

@@ -75,7 +75,8 @@ extension FunctionLifter {
         let field = cpuField(CPULayout.fcsr)
         // The flags of native operations accrue in the host: bring them into fcsr before a read,
         // including the read of a set or clear (which writes the old value with bits changed).
-        let flagsVisible = register != .frm
+        // Untracked, fcsr holds only what the program wrote (it reads none back but to restore it).
+        let flagsVisible = register != .frm && builder.tracksFloatFlags
         if flagsVisible && (instruction.rd != 0 || (writes && kind != .csrrw)) {
             let synced = callPreservingAll(RuntimeSymbols.syncFloatFlags, returns: types.i32, [types.i32], [builder.load(types.i32, field, "fcsr", align: 4)])
             builder.store(synced, field, align: 4)
