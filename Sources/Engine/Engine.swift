@@ -27,7 +27,7 @@ public struct EngineOptions: Sendable {
     /// Recompile hot regions on the guest's thread instead of the background one (deterministic, for tests).
     public var synchronousTierUp = false
     /// Keep the accrued floating-point flags exact even for a program that cannot read them
-    /// (see `FloatFlagsUse`): for one that reads them in ways the scan does not see.
+    /// (see `FloatFlagsUse`): for one that reads them in code the scan does not see (generated at run time).
     public var exactFloatFlags = false
     public init() {}
 

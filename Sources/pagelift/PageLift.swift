@@ -68,7 +68,7 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("sync-tier-up"), help: "Recompile hot regions on the guest's thread (deterministic; for testing).")
     var synchronousTierUp = false
     @Flag(name: .customLong("exact-fp-flags"),
-          help: "Keep floating-point exception flags exact even when the program never reads them (as when it reads them from a signal frame).")
+          help: "Keep floating-point exception flags exact even when the program seems never to read them (for code it generates at run time).")
     var exactFloatFlags = false
     @Argument(help: "The RISC-V program.") var program: String
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
