@@ -17,12 +17,7 @@ public enum FloatFlagsUse {
     /// The addresses of the CSR instructions in `ranges` whose reads of the accrued flags the
     /// program may see; empty when it sees none. `fetch` reads a 16-bit parcel.
     public static func observingReads(in ranges: [Range<UInt64>], fetch: (UInt64) -> UInt16?) -> [UInt64] {
-        func instruction(at address: UInt64) -> Instruction? {
-            guard let low = fetch(address) else { return nil }
-            if instructionLength(firstParcel: low) == 2 { return Decoder.decode(UInt32(low)) }
-            guard let high = fetch(address &+ 2) else { return nil }
-            return Decoder.decode(UInt32(low) | UInt32(high) << 16)
-        }
+        func instruction(at address: UInt64) -> Instruction? { DiscoveredPage.fetchInstruction(at: address, fetch: fetch).instruction }
         var observing: [UInt64] = []
         for range in ranges {
             var address = range.lowerBound
@@ -31,7 +26,7 @@ public enum FloatFlagsUse {
                 // SYSTEM with a nonzero funct3 and csr 0x001 or 0x003, before decoding anything.
                 guard let low = fetch(address), low & 0x7f == 0x73, low & 0x7000 != 0, let high = fetch(address &+ 2),
                       Int64(high >> 4) == ControlStatusRegister.fflags.rawValue || Int64(high >> 4) == ControlStatusRegister.fcsr.rawValue,
-                      let read = instruction(at: address), read.size == 4, readsAccruedFlags(read),
+                      let read = instruction(at: address), readsAccruedFlags(read),
                       FlagsSavedAroundCompare.match(at: address, instruction: instruction) == nil else { continue }
                 observing.append(address)
             }

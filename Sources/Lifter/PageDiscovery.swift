@@ -6,6 +6,12 @@ public enum FetchedInstruction: Equatable, Sendable {
     case illegal(bits: UInt32, size: Int)
     /// The bytes are not mapped executable (e.g. the second half of an instruction on the next page).
     case unfetchable
+
+    /// The decoded instruction, if there is one.
+    public var instruction: Instruction? {
+        if case .instruction(let instruction) = self { return instruction }
+        return nil
+    }
 }
 
 /// The instructions of one guest page reachable from its entry points without leaving the

@@ -112,8 +112,8 @@ struct Run: ParsableCommand {
         } catch { fail("\(program): \(error)") }
 
         let ending = engine.run()
-        if stats { printStatistics(engine.statistics, floatFlagsExact: engine.tracksFloatFlags) }
-        if let statsJSON { writeStatisticsJSON(engine.statistics, floatFlagsExact: engine.tracksFloatFlags, to: statsJSON) }
+        if stats { printStatistics(engine.statistics) }
+        if let statsJSON { writeStatisticsJSON(engine.statistics, to: statsJSON) }
         switch ending {
         // _exit: the tier-up thread may be inside LLVM, whose static destructors exit() would run.
         case .exited(let status): _exit(status & 0xff)
@@ -121,7 +121,7 @@ struct Run: ParsableCommand {
         }
     }
 
-    private func printStatistics(_ s: EngineStatistics, floatFlagsExact: Bool) {
+    private func printStatistics(_ s: EngineStatistics) {
         func tier(_ name: String, _ t: TierStatistics) -> String {
             "\(name): \(t.regions) regions, \(t.guestInstructions) guest instructions, \(t.codeBytes) bytes of object code; "
                 + "lift \(milliseconds(t.liftSeconds)), optimize \(milliseconds(t.optimizeSeconds)), codegen \(milliseconds(t.codegenSeconds))"
@@ -132,19 +132,19 @@ struct Run: ParsableCommand {
             tier("tier 1 (hot, optimized)", s.optimized),
             "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
             "map misses \(s.mapMisses), syscalls \(s.syscalls), code cache: \(s.cacheHits) hits, \(s.cacheStores) stores",
-            floatFlagsExact ? "floating point: exact exception flags" : "floating point: the program never reads its exception flags, so they are not kept",
+            s.floatFlagsExact ? "floating point: exact exception flags" : "floating point: the program never reads its exception flags, so they are not kept",
         ]
         FileHandleError.write(lines.map { "pagelift: " + $0 }.joined(separator: "\n") + "\n")
     }
 
-    private func writeStatisticsJSON(_ s: EngineStatistics, floatFlagsExact: Bool, to path: String) {
+    private func writeStatisticsJSON(_ s: EngineStatistics, to path: String) {
         func tier(_ t: TierStatistics) -> String {
             "{\"regions\": \(t.regions), \"guest_instructions\": \(t.guestInstructions), \"code_bytes\": \(t.codeBytes), "
                 + "\"lift_seconds\": \(t.liftSeconds), \"optimize_seconds\": \(t.optimizeSeconds), \"codegen_seconds\": \(t.codegenSeconds)}"
         }
         let json = "{\"tier0\": \(tier(s.base)), \"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
             + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls), \"cache_hits\": \(s.cacheHits), \"cache_stores\": \(s.cacheStores), "
-            + "\"float_flags_exact\": \(floatFlagsExact)}\n"
+            + "\"float_flags_exact\": \(s.floatFlagsExact)}\n"
         guard let file = fopen(path, "w") else { fail("--stats-json \(path): \(String(cString: strerror(errno)))") }
         fputs(json, file)
         fclose(file)

@@ -166,8 +166,10 @@ extension FunctionLifter {
     /// Ors flags the host does not raise by itself (conversions to integers) into fcsr, on a
     /// branch: they are rare, and an unconditional read-modify-write of fcsr would chain every
     /// such instruction to the previous one through memory.
-    func accrue(_ flags: LLVMValueRef) {
+    /// Untracked flags are not computed at all (first-tier code runs no pass that would drop them).
+    func accrue(_ flags: @autoclosure () -> LLVMValueRef) {
         guard builder.tracksFloatFlags else { return }
+        let flags = flags()
         let raised = builder.intrinsic("llvm.expect", [types.i1], [builder.icmp(LLVMIntNE, flags, builder.constant(Int64(0), types.i32)),
                                                                    builder.constant(UInt64(0), types.i1)])
         let record = newBlock("raise_flags"), done = newBlock("flags_raised")
@@ -405,10 +407,9 @@ extension FunctionLifter {
         let smallest: Int64 = signed ? (bits == 64 ? Int64.min : Int64(Int32.min)) : 0
         let positive = builder.or(isNaN(value), builder.strictCompare("ogt", value, constant(0)))
         let saturated = builder.select(positive, builder.constant(largest), builder.constant(smallest))
-        let inexact = builder.and(inRange, builder.strictCompare("une", integral, value))
-        let flags = builder.or(builder.select(inRange, builder.constant(Int64(0), types.i32), builder.constant(FloatFlag.invalid.rawValue, types.i32)),
-                               builder.select(inexact, builder.constant(FloatFlag.inexact.rawValue, types.i32), builder.constant(Int64(0), types.i32)))
-        accrue(flags)
+        accrue(builder.or(builder.select(inRange, builder.constant(Int64(0), types.i32), builder.constant(FloatFlag.invalid.rawValue, types.i32)),
+                          builder.select(builder.and(inRange, builder.strictCompare("une", integral, value)),
+                                         builder.constant(FloatFlag.inexact.rawValue, types.i32), builder.constant(Int64(0), types.i32))))
         return builder.select(inRange, converted, saturated)
     }
 }

@@ -26,10 +26,8 @@ extension FunctionLifter {
 
     /// The quiet-comparison idiom at `address`, when its three instructions are straight-line code here.
     func flagsSavedAroundCompare(at address: UInt64) -> FlagsSavedAroundCompare? {
-        guard let idiom = FlagsSavedAroundCompare.match(at: address, instruction: { address in
-            if case .instruction(let instruction)? = page.instructions[address] { return instruction }
-            return nil
-        }), blocks[idiom.addresses.1] == nil, blocks[idiom.addresses.2] == nil else { return nil }
+        guard let idiom = FlagsSavedAroundCompare.match(at: address, instruction: { page.instructions[$0]?.instruction }),
+              blocks[idiom.addresses.1] == nil, blocks[idiom.addresses.2] == nil else { return nil }
         return idiom
     }
 
