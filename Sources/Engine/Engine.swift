@@ -74,6 +74,12 @@ public struct EngineStatistics: Sendable {
     /// Regions whose optimized code came from the disk cache, and entries written to it.
     public var cacheHits = 0
     public var cacheStores = 0
+    /// The part of `base` compiled ahead of the guest by the speculation thread (see
+    /// `Engine.speculate`), and how many of those regions the guest entered.
+    public var speculated = TierStatistics()
+    public var speculatedRegionsEntered = 0
+    public var speculationWaitSeconds = 0.0
+    public var speculationWaits = 0
     /// Whether translated code kept the accrued floating-point flags exact (see `FloatFlagsUse`).
     public var floatFlagsExact = true
 }
@@ -94,6 +100,8 @@ final class Region: @unchecked Sendable {
     var generalCode: UInt64?
     /// An optimized region compiled again with more callees; only the newest is compiled again.
     var successor: Region?
+    /// Compiled ahead of the guest, by the speculation thread.
+    var speculative = false
     /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
     func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
     init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
@@ -111,7 +119,13 @@ public final class Engine: @unchecked Sendable {
     public let options: EngineOptions
     /// Whether translated code keeps the accrued floating-point flags exact (see `FloatFlagsUse`).
     public let tracksFloatFlags: Bool
-    public var statistics: EngineStatistics { lock.withLock { stats } }
+    public var statistics: EngineStatistics {
+        lock.withLock {
+            var statistics = stats
+            statistics.speculatedRegionsEntered = speculativeRegions.count { ($0.counter?.pointee ?? 0) > 0 }
+            return statistics
+        }
+    }
     private var stats = EngineStatistics()
     let jit: JIT
     let codeMap: CodeMap
@@ -132,6 +146,10 @@ public final class Engine: @unchecked Sendable {
     private var enterStub: EnterFunction! = nil
     private var returnStub: UInt64 = 0
     private let tierUpQueue = DispatchQueue(label: "pagelift.tier-up")
+    /// Optimized recompilations queued or running; the speculation thread waits for them.
+    private var tierUpJobs = 0
+    private var speculation = Speculation()
+    private var speculativeRegions: [Region] = []
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
@@ -233,6 +251,19 @@ public final class Engine: @unchecked Sendable {
             cpu.stop(.fetchFault, detail: pc)
             return returnStub
         }
+        // The speculation thread may be compiling it; else it is the guest's to translate.
+        var waitClock = Stopwatch()
+        let speculated = lock.withLock {
+            if speculation.compiling[pc] != nil {
+                while speculation.compiling[pc] != nil { lock.wait() }
+                stats.speculationWaits += 1
+                stats.speculationWaitSeconds += waitClock.lap()
+            }
+            if codeMap[pc] == 0 { speculation.guestTranslating = pc }
+            return codeMap[pc]
+        }
+        if speculated != 0 { return speculated }
+        defer { lock.withLock { speculation.guestTranslating = nil } }
         do {
             try translateRegion(at: pc)
         } catch {
@@ -246,37 +277,136 @@ public final class Engine: @unchecked Sendable {
     /// slots, so each miss costs only the code it newly reaches.
     private func translateRegion(at pc: UInt64) throws {
         let discovered = discover(at: pc)
-        let region: Region = lock.withLock {
-            let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc),
-                                   fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
-            regionsByEntry[pc] = region
-            return region
-        }
-        if try installMergedFromCache(region) || installFromCache(region, tier: 1)
-            || (options.tieringActive && (try installFromCache(region, tier: 0))) { return }
-        let (address, object) = try compileFirstTier(region)
+        let region = lock.withLock { registerRegion(at: pc, page: discovered) }
+        // A run the cache serves needs no guessing (and must not compile what it guessed).
+        if try installFromCache(region) { return }
+        speculate(beyond: discovered, from: pc, distance: 1)
+        try compileAndInstall(region, generator: baseGenerator)
+    }
+
+    /// A new region for the code discovered from `pc`, the one tier-up finds there. Under the lock.
+    private func registerRegion(at pc: UInt64, page discovered: DiscoveredPage) -> Region {
+        let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc),
+                               fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
+        regionsByEntry[pc] = region
+        return region
+    }
+
+    /// Installs `region`'s code from the disk cache, optimized if it is there. False on a miss.
+    private func installFromCache(_ region: Region) throws -> Bool {
+        try installMergedFromCache(region) || installFromCache(region, tier: 1)
+            || (options.tieringActive && (try installFromCache(region, tier: 0)))
+    }
+
+    /// Compiles `region` with `generator`, stores it in the disk cache and installs it.
+    private func compileAndInstall(_ region: Region, generator: CodeGenerator) throws {
+        let (address, object) = try compileFirstTier(region, generator: generator)
         storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
         lock.withLock {
-            if region.valid { for entry in discovered.entries { codeMap[entry] = address } }
+            if region.valid { for entry in region.page.entries { codeMap[entry] = address } }
         }
     }
 
-    /// The code reachable from `pc` in its page, as the first tier translates it. Guest thread
-    /// only: it reads guest memory.
+    /// Queues the functions `page` jumps or calls to directly that have no code yet, for the
+    /// speculation thread to compile before the guest gets there: translation is most of a short
+    /// run, the guest thread can only compile what it reached, and the second core is idle until
+    /// something gets hot. `distance` counts the translations between them and code the guest
+    /// reached; the targets of what the guest just reached go first.
+    private func speculate(beyond page: DiscoveredPage, from pc: UInt64, distance: Int) {
+        guard distance <= options.tiers.speculationDistance else { return }
+        let targets = page.exitsElsewhere(from: [pc]).filter { $0 < GuestLimits.addressSpaceSize }
+        lock.withLock {
+            let fresh = targets.filter { codeMap[$0] == 0 && regionsByEntry[$0] == nil }.map { (pc: $0, distance: distance) }
+            guard !fresh.isEmpty else { return }
+            if distance == 1 {
+                speculation.candidates.insert(contentsOf: fresh, at: 0)
+            } else {
+                speculation.candidates.append(contentsOf: fresh)
+            }
+            if speculation.candidates.count > Speculation.queueLength {
+                speculation.candidates.removeLast(speculation.candidates.count - Speculation.queueLength)
+            }
+            if !speculation.started {
+                speculation.started = true
+                DispatchQueue(label: "pagelift.speculation").async { self.speculateForever() }
+            }
+            lock.broadcast()
+        }
+    }
+
+    /// The speculation thread: compiles queued candidates while no optimized recompilation waits.
+    private func speculateForever() {
+        let generator: CodeGenerator
+        do { generator = try CodeGenerator(optimizationLevel: options.tieringActive ? 0 : options.optimizationLevel) } catch {
+            FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error starting the speculation thread: \(error)")
+        }
+        while true {
+            let next = lock.withLock {
+                while speculation.candidates.isEmpty || tierUpJobs > 0 { lock.wait() }
+                return speculation.candidates.removeFirst()
+            }
+            speculativelyTranslate(next.pc, distance: next.distance, generator: generator)
+        }
+    }
+
+    /// Translates the region the guest would translate on reaching `pc`, if `pc` is still
+    /// untranslated read-only code; the guest waits for it on reaching one of its entries.
+    private func speculativelyTranslate(_ pc: UInt64, distance: Int, generator: CodeGenerator) {
+        func unclaimed() -> Bool { codeMap[pc] == 0 && regionsByEntry[pc] == nil && speculation.guestTranslating != pc }
+        // Discovered and registered while the mappings cannot change, so that an unmapping of the
+        // code afterwards finds the region to invalidate.
+        let claimed: Region? = memory.withStableMappings(at: pc) { readOnlyCode in
+            guard readOnlyCode, lock.withLock(unclaimed) else { return nil }
+            let discovered = discover(at: pc)
+            return lock.withLock {
+                guard unclaimed() else { return nil }
+                let region = registerRegion(at: pc, page: discovered)
+                region.speculative = true
+                speculativeRegions.append(region)
+                for entry in discovered.entries { speculation.compiling[entry, default: 0] += 1 }
+                return region
+            }
+        }
+        guard let region = claimed else { return }
+        var compiled = false
+        do {
+            if try !installFromCache(region) {
+                try compileAndInstall(region, generator: generator)
+                compiled = true
+            }
+        } catch {
+            FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) ahead of the guest: \(error)")
+        }
+        lock.withLock {
+            for entry in region.page.entries {
+                let count = speculation.compiling[entry, default: 1] - 1
+                speculation.compiling[entry] = count == 0 ? nil : count
+            }
+            lock.broadcast()
+        }
+        if compiled { speculate(beyond: region.page, from: pc, distance: distance + 1) }
+    }
+
+    /// The code reachable from `pc` in its page, as the first tier translates it. It reads guest
+    /// memory: on the guest thread, or another inside `GuestMemory.withStableMappings`.
     private func discover(at pc: UInt64) -> DiscoveredPage {
         DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc], loopHeadersAreEntries: options.tieringActive,
                                 fetch: memory.instructionParcel(at:))
     }
 
-    /// Compiles `region` cheaply (profiled, with tiering; else at the run's level), on the guest thread.
-    private func compileFirstTier(_ region: Region) throws -> (UInt64, ObjectCode) {
+    /// Compiles `region` cheaply (profiled, with tiering; else at the run's level) with `generator`,
+    /// the guest thread's or the speculation thread's.
+    private func compileFirstTier(_ region: Region, generator: CodeGenerator) throws -> (UInt64, ObjectCode) {
         let profile = options.tieringActive ? RegionProfile(entry: region.entry, threshold: options.tiers.hotThreshold) : nil
         var timing = TierStatistics()
         let (address, object) = try compile(region, name: region.name, tier: 0, profile: profile, pipeline: basePipeline,
-                                            generator: baseGenerator, timing: &timing)
+                                            generator: generator, timing: &timing)
         if profile != nil { region.counter = try counter(of: region) }
         region.generalCode = address
-        lock.withLock { stats.base.add(timing) }
+        lock.withLock {
+            stats.base.add(timing)
+            if region.speculative { stats.speculated.add(timing) }
+        }
         return (address, object)
     }
 
@@ -404,7 +534,7 @@ public final class Engine: @unchecked Sendable {
                 region.promoted = true
                 return region
             }
-            return try compileFirstTier(region).0
+            return try compileFirstTier(region, generator: baseGenerator).0
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) for a rounding mode: \(error)")
         }
@@ -441,7 +571,14 @@ public final class Engine: @unchecked Sendable {
             if options.synchronousTierUp {
                 recompileOptimized(merged, promoting: region)
             } else {
-                tierUpQueue.async { self.recompileOptimized(merged, promoting: region) }
+                lock.withLock { tierUpJobs += 1 }
+                tierUpQueue.async {
+                    self.recompileOptimized(merged, promoting: region)
+                    self.lock.withLock {
+                        self.tierUpJobs -= 1
+                        self.lock.broadcast()
+                    }
+                }
             }
         }
     }
@@ -674,3 +811,14 @@ struct Stopwatch {
     }
 }
 
+/// Direct targets waiting for the speculation thread, and the entries of what it is compiling.
+private struct Speculation {
+    /// Candidates kept: the guest moves on, and older ones are less likely to be needed soon.
+    static let queueLength = 16
+    var candidates: [(pc: UInt64, distance: Int)] = []
+    /// How many regions being compiled have each entry (a return address can be in several).
+    var compiling: [UInt64: Int] = [:]
+    /// The pc the guest thread is translating itself.
+    var guestTranslating: UInt64?
+    var started = false
+}

@@ -2,6 +2,7 @@ import CLLVM
 #if canImport(Glibc)
 import Glibc
 #endif
+import Guest
 import Lifter
 
 /// LLVM's own command-line options (`Configs/tiers.conf` llvm_options), which LLVM keeps

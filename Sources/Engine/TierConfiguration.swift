@@ -12,6 +12,9 @@ public struct TierConfiguration: Sendable, Equatable {
     /// adding at most `calleeInstructions` guest instructions (0 pages: each page alone).
     public var calleePages = 3
     public var calleeInstructions = 800
+    /// How many translations away from code the guest reached the speculation thread compiles
+    /// direct jump and call targets ahead of the guest (0: never).
+    public var speculationDistance = 2
     /// LLVM command-line options for every compilation in the process (see `LLVMOptions`).
     public var llvmOptions = ["-vectorize-slp=false", "-disable-x86-domain-reassignment"]
 
@@ -27,6 +30,9 @@ public struct TierConfiguration: Sendable, Equatable {
             case "callee_pages", "callee_instructions":
                 guard let number = Int(value), number >= 0 else { throw ConfigurationError("\(key) must be a non-negative integer") }
                 if key == "callee_pages" { calleePages = number } else { calleeInstructions = number }
+            case "speculation_distance":
+                guard let number = Int(value), number >= 0 else { throw ConfigurationError("speculation_distance must be a non-negative integer") }
+                speculationDistance = number
             case "llvm_options":
                 llvmOptions = value.split(separator: " ").map(String.init)
                 if let bad = llvmOptions.first(where: { !$0.hasPrefix("-") }) {

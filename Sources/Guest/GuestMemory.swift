@@ -31,6 +31,9 @@ public final class GuestMemory: @unchecked Sendable {
     public private(set) var regions: [Region] = []
     /// Called with a range whose contents or permissions changed, so translated code for it is dropped.
     public var onInvalidate: ((UInt64, UInt64) -> Void)?
+    /// Held by every change of the mappings (the guest thread's), and by another thread while it
+    /// reads guest code (see `withStableMappings`).
+    private let mappingLock = Lock()
 
     public init() throws(GuestError) {
         let size = Int(GuestLimits.addressSpaceSize + 2 * Self.guardSize)
@@ -74,6 +77,11 @@ public final class GuestMemory: @unchecked Sendable {
     /// Maps fresh zeroed pages (or a file) at a page-aligned guest range, replacing whatever was there.
     public func map(_ start: UInt64, _ length: UInt64, protection: Int32,
                     file: (fd: Int32, offset: Int64, shared: Bool)? = nil) throws(GuestError) {
+        try mappingLock.withLock { () throws(GuestError) in try mapLocked(start, length, protection: protection, file: file) }
+    }
+
+    private func mapLocked(_ start: UInt64, _ length: UInt64, protection: Int32,
+                           file: (fd: Int32, offset: Int64, shared: Bool)?) throws(GuestError) {
         precondition(start % Self.pageSize == 0 && length % Self.pageSize == 0)
         guard inBounds(start, length), length > 0 else { throw .badAddress(start) }
         var flags = MAP_FIXED
@@ -93,13 +101,19 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     public func unmap(_ start: UInt64, _ length: UInt64) {
-        let result = mmap(host(start), Int(length), PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        precondition(result != MAP_FAILED, "cannot return guest pages to the reserve")
-        replaceRegions(start, start + length, with: nil)
-        onInvalidate?(start, start + length)
+        mappingLock.withLock {
+            let result = mmap(host(start), Int(length), PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            precondition(result != MAP_FAILED, "cannot return guest pages to the reserve")
+            replaceRegions(start, start + length, with: nil)
+            onInvalidate?(start, start + length)
+        }
     }
 
     public func protect(_ start: UInt64, _ length: UInt64, protection: Int32) throws(GuestError) {
+        try mappingLock.withLock { () throws(GuestError) in try protectLocked(start, length, protection: protection) }
+    }
+
+    private func protectLocked(_ start: UInt64, _ length: UInt64, protection: Int32) throws(GuestError) {
         guard isMapped(start, length, needs: 0) else { throw .hostErrno(ENOMEM) }
         guard mprotect(host(start), Int(length), Self.hostProtection(protection)) == 0 else { throw .hostErrno(errno) }
         var updated: [Region] = []
@@ -140,6 +154,16 @@ public final class GuestMemory: @unchecked Sendable {
     // Byte access from Swift (loader, syscalls). Callers check mapping where the guest supplies the address.
     public func write(_ bytes: [UInt8], at address: UInt64) {
         bytes.withUnsafeBytes { host(address).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+    }
+
+    /// Runs `body` while the mappings cannot change, with whether guest code at `address` is
+    /// read-only code, which changes only with its mapping: another thread than the guest's may
+    /// read such code in `body`, and what it reads stays valid until an invalidation.
+    public func withStableMappings<T>(at address: UInt64, _ body: (_ readOnlyCode: Bool) -> T) -> T {
+        mappingLock.withLock {
+            let protection = region(containing: address)?.protection ?? 0
+            return body(protection & (PROT_EXEC | PROT_WRITE) == PROT_EXEC)
+        }
     }
 
     /// The 16-bit instruction parcel at `address`, or nil if it is not mapped executable.

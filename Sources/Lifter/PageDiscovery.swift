@@ -52,6 +52,47 @@ public struct DiscoveredPage: Sendable {
         })
     }
 
+    /// Where control leaves the region for a known address (calls and jumps, branches and
+    /// falling through into another page), in the order code running from `starts` would likely
+    /// get there: each walk falls through branches before taking them (compilers put the
+    /// unlikely side, such as error handling, out of line) and continues after calls, so a
+    /// function's calls come in the order it makes them.
+    public func exitsElsewhere(from starts: [UInt64]) -> [UInt64] {
+        var exits: [UInt64] = [], visited = Set<UInt64>()
+        var pending = Array((starts + entries).reversed())
+        while var pc = pending.popLast() {
+            walk: while visited.insert(pc).inserted {
+                guard let fetched = instructions[pc] else {
+                    exits.append(pc)
+                    break
+                }
+                guard case .instruction(let instruction) = fetched else { break }
+                let next = pc &+ UInt64(instruction.size), target = pc &+ UInt64(bitPattern: instruction.imm)
+                switch instruction.opcode.controlFlow {
+                case .next: pc = next
+                case .system:
+                    guard instruction.opcode == .ecall else { break walk }
+                    pc = next
+                case .branch:
+                    pending.append(target)
+                    pc = next
+                case .jump, .indirect:
+                    let direct = instruction.opcode == .jal
+                    switch (direct, instruction.linkage) {
+                    case (true, .call):
+                        // A call in the region runs before its return address; one elsewhere is an exit.
+                        pending.append(next)
+                        pc = target
+                    case (true, _): pc = target
+                    case (false, .call): pc = next
+                    default: break walk
+                    }
+                }
+            }
+        }
+        return exits
+    }
+
     public func contains(_ pc: UInt64) -> Bool { pages.contains(Self.pageOf(pc)) }
 
     /// Follows fall-through and direct branches from `entries` within the page, and from

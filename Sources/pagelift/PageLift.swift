@@ -130,7 +130,8 @@ struct Run: ParsableCommand {
         let lines = [
             tier("tier 0 (first compile)", s.base),
             tier("tier 1 (hot, optimized)", s.optimized),
-            "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
+            "of them compiled ahead of the guest: \(s.speculated.regions) regions (\(s.speculatedRegionsEntered) of them entered), \(s.speculated.guestInstructions) guest instructions, \(milliseconds(s.speculated.totalSeconds)); the guest waited \(s.speculationWaits) times, \(milliseconds(s.speculationWaitSeconds))",
+            "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds - s.speculated.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
             "map misses \(s.mapMisses), syscalls \(s.syscalls), code cache: \(s.cacheHits) hits, \(s.cacheStores) stores",
             s.floatFlagsExact ? "floating point: exact exception flags" : "floating point: the program never reads its exception flags, so they are not kept",
         ]
@@ -142,7 +143,8 @@ struct Run: ParsableCommand {
             "{\"regions\": \(t.regions), \"guest_instructions\": \(t.guestInstructions), \"code_bytes\": \(t.codeBytes), "
                 + "\"lift_seconds\": \(t.liftSeconds), \"optimize_seconds\": \(t.optimizeSeconds), \"codegen_seconds\": \(t.codegenSeconds)}"
         }
-        let json = "{\"tier0\": \(tier(s.base)), \"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
+        let json = "{\"tier0\": \(tier(s.base)), \"tier0_speculated\": \(tier(s.speculated)), \"speculated_regions_entered\": \(s.speculatedRegionsEntered), "
+            + "\"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
             + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls), \"cache_hits\": \(s.cacheHits), \"cache_stores\": \(s.cacheStores), "
             + "\"float_flags_exact\": \(s.floatFlagsExact)}\n"
         guard let file = fopen(path, "w") else { fail("--stats-json \(path): \(String(cString: strerror(errno)))") }

@@ -223,6 +223,27 @@ import Testing
         #expect(page.entries == [Self.page, Self.page + 4])
     }
 
+    /// Speculation compiles where a region leaves it in the order the code would likely get
+    /// there: the calls of the fall-through path in the order they are made, then the out-of-line
+    /// side of a branch (where compilers put error handling), whose tail jump counts too.
+    @Test func exitsElsewhereComeInTheOrderTheCodeReachesThem() throws {
+        let words: [UInt32] = [
+            0x0005_0863,    // beqz a0,+0x10 (out of line)
+            0x7fd0_20ef,    // jal ra,page+0x3000
+            0x7f90_40ef,    // jal ra,page+0x5000
+            0x0000_8067,    // ret
+            0x7f10_00ef,    // jal ra,page+0x1000 (an error path's call)
+            0x7ed0_306f,    // j page+0x4000
+        ]
+        let region = DiscoveredPage.discover(page: Self.page, entries: [Self.page]) { address in
+            let index = Int(address - Self.page) / 4
+            guard address >= Self.page, index < words.count else { return nil }
+            return UInt16(truncatingIfNeeded: address % 4 == 0 ? words[index] : words[index] >> 16)
+        }
+        #expect(region.exitsElsewhere(from: [Self.page]) == [0x3000, 0x5000, 0x1000, 0x4000].map { Self.page + $0 })
+        #expect(region.directTargetsElsewhere == Set([0x1000, 0x3000, 0x4000, 0x5000].map { Self.page + $0 }))
+    }
+
     /// Optimized code takes in a called function of another page: the call is a branch, the return
     /// a compare against the call site; the function's first instruction is not an entry (its
     /// other callers keep its own code), but return addresses of its calls out are.

@@ -18,6 +18,8 @@ import Testing
         #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "callee_pages = many") }
         #expect((try? TierConfiguration(parsing: "callee_pages = 0\ncallee_instructions = 50"))
             .map { [$0.calleePages, $0.calleeInstructions] } == [0, 50])
+        #expect((try? TierConfiguration(parsing: "speculation_distance = 0"))?.speculationDistance == 0)
+        #expect(throws: ConfigurationError.self) { try TierConfiguration(parsing: "speculation_distance = -2") }
     }
 
     @Test func readsLLVMOptions() throws {

@@ -52,6 +52,33 @@ import Testing
         #expect(promoted > 0 && promoted <= base, "tier 1 regions: \(promoted), tier 0: \(base)")
     }
 
+    /// The speculation thread compiles code ahead of the guest, which then runs some of it;
+    /// the run is the same with it and without it (speculation_distance = 0).
+    @Test(arguments: [true, false])
+    func speculationCompilesAheadWithoutChangingTheRun(speculating: Bool) throws {
+        let program = try #require(GuestProgram.all.first { $0.name == "stl" })
+        let binary = try program.binary()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-speculation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let statistics = scratch.appendingPathComponent("stats.json"), configuration = scratch.appendingPathComponent("tiers.conf")
+        try "speculation_distance = \(speculating ? 2 : 0)\n".write(to: configuration, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PAGELIFT_CONFIG"] = configuration.path
+        let expected = try Execution.run([Tools.qemu, binary.path])
+        let actual = try Execution.run([Tools.pagelift, "--no-cache", "--stats-json", statistics.path, binary.path], environment: environment)
+        #expect(actual == expected)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
+        let speculated = (json?["tier0_speculated"] as? [String: Any])?["regions"] as? Int ?? -1
+        let entered = json?["speculated_regions_entered"] as? Int ?? -1
+        let base = (json?["tier0"] as? [String: Any])?["regions"] as? Int ?? -1
+        if speculating {
+            #expect(speculated > 0 && entered > 0 && entered <= speculated && speculated < base, "speculated \(speculated), entered \(entered), tier 0 \(base)")
+        } else {
+            #expect(speculated == 0 && entered == 0)
+        }
+    }
+
     /// Exception flags are kept exact for a program that reads them (float_flags calls
     /// fetestexcept) and only for it: compute never reads them (gcc's quiet comparisons save and
     /// restore them, which does not count), so its arithmetic is LLVM's ordinary one.
