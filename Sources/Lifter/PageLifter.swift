@@ -121,6 +121,12 @@ final class FunctionLifter {
     /// `accessPointer`), so a pointer bumped before its last use in a loop body addresses the
     /// same host pointer as before the bump, which LLVM's alias analysis and vectorizer need.
     var displacedRegisters: [Int: (base: LLVMValueRef, displacement: Int64)] = [:]
+    /// The integer registers read or written so far in `knownValuesBlock` (the block being
+    /// emitted), by value: later reads there use the value instead of loading it again. First-tier
+    /// code has no pass that would forward it, and each load is work for FastISel and space in
+    /// the code.
+    private var knownValues: [Int: LLVMValueRef] = [:]
+    private var knownValuesBlock: LLVMBasicBlockRef?
     /// frm, kept like a register: only CSR instructions change it, so dynamic-mode operations
     /// test a value in a register instead of reloading fcsr after every helper call.
     var roundingModeSlot: LLVMValueRef! = nil
@@ -313,7 +319,10 @@ final class FunctionLifter {
 
     func readX(_ index: Int) -> LLVMValueRef {
         guard index != 0 else { return builder.constant(Int64(0)) }
-        return builder.load(types.i64, passedSlots[index] ?? cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8)
+        if knownValuesBlock == builder.currentBlock, let value = knownValues[index] { return value }
+        let value = builder.load(types.i64, passedSlots[index] ?? cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8)
+        know(index, value)
+        return value
     }
 
     func writeX(_ index: Int, _ value: LLVMValueRef) {
@@ -321,6 +330,16 @@ final class FunctionLifter {
         displacedRegisters[index] = nil
         nameAfterRegister(value, integerRegisterNames[index])
         builder.store(value, passedSlots[index] ?? cpuField(CPULayout.x(index)), align: 8)
+        know(index, value)
+    }
+
+    private func know(_ index: Int, _ value: LLVMValueRef) {
+        let block = builder.currentBlock
+        if knownValuesBlock != block {
+            knownValues = [:]
+            knownValuesBlock = block
+        }
+        knownValues[index] = value
     }
 
     /// The raw 64 bits of an FP register.
@@ -492,6 +511,7 @@ final class FunctionLifter {
         reloadRoundingMode()
         uncanonicalResults = [:]
         displacedRegisters = [:]
+        knownValues = [:]
         for (index, slot) in passedSlots.sorted(by: { $0.key < $1.key }) {
             builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
         }
