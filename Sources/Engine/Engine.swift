@@ -36,13 +36,13 @@ public struct EngineOptions: Sendable {
 
 extension FloatFlagsUse {
     /// The reads of the accrued flags `elf`'s code (loaded at `bias` into `memory`) may see.
-    /// At start-up, before anything can unmap the segments: parcels are read inside them
-    /// directly, not through `instructionParcel`'s search of the mappings (2 ms for hello world).
+    /// At start-up, before anything can unmap the segments: they are read where they lie.
     static func observingReads(of elf: ELFFile, bias: UInt64, in memory: GuestMemory) -> [UInt64] {
-        let code = elf.loadSegments.filter(\.executable).map { ($0.virtualAddress &+ bias)..<($0.end &+ bias) }
-        return observingReads(in: code) { address in
-            code.contains { $0.contains(address) && $0.contains(address &+ 1) } ? memory.load(address, as: UInt16.self) : nil
+        let code = elf.loadSegments.filter(\.executable).map { segment in
+            let start = segment.virtualAddress &+ bias
+            return (start: start, bytes: UnsafeRawBufferPointer(start: memory.host(start), count: Int(segment.end - segment.virtualAddress)))
         }
+        return observingReads(in: code)
     }
 }
 
