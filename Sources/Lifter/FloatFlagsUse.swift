@@ -14,30 +14,19 @@ import RISCV
 /// register later (a varargs spill, a callee saving it) reads it as a dead value. Everything
 /// else that puts fflags or fcsr into a register (fetestexcept, fegetenv, ...) counts.
 public enum FloatFlagsUse {
-    /// The addresses of the CSR instructions in `ranges` whose reads of the accrued flags the
-    /// program may see; empty when it sees none. `fetch` reads a 16-bit parcel.
-    public static func observingReads(in ranges: [Range<UInt64>], fetch: (UInt64) -> UInt16?) -> [UInt64] {
-        var candidates: [UInt64] = []
-        for range in ranges {
-            var address = range.lowerBound
-            while address &+ 4 <= range.upperBound {
-                if let low = fetch(address), let high = fetch(address &+ 2), mayReadAccruedFlags(low: low, high: high) { candidates.append(address) }
-                address &+= 2
-            }
-        }
-        return observingReads(at: candidates, fetch: fetch)
-    }
-
-    /// The same for code in host memory, `bytes` holding what lies at guest address `start`:
-    /// every parcel is tested in place, and only the few that pass are decoded (a closure call
-    /// per parcel cost about 8 ms of hello world's start-up).
+    /// The addresses of the CSR instructions in `code` whose reads of the accrued flags the
+    /// program may see; empty when it sees none. Each buffer holds what lies at guest address
+    /// `start`: every parcel is tested in place, and only the few that pass are decoded (a
+    /// closure call per parcel cost about 8 ms of hello world's start-up).
     public static func observingReads(in code: [(start: UInt64, bytes: UnsafeRawBufferPointer)]) -> [UInt64] {
         var candidates: [UInt64] = []
         for (start, bytes) in code where bytes.count >= 4 {
             for offset in stride(from: 0, through: bytes.count - 4, by: 2) {
+                // SYSTEM with a nonzero funct3 and csr 0x001 or 0x003, before decoding anything.
                 let low = bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
-                guard low & 0x7f == 0x73 else { continue }
-                if mayReadAccruedFlags(low: low, high: bytes.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)) {
+                guard low & 0x7f == 0x73, low & 0x7000 != 0 else { continue }
+                let csr = Int64(bytes.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) >> 4)
+                if csr == ControlStatusRegister.fflags.rawValue || csr == ControlStatusRegister.fcsr.rawValue {
                     candidates.append(start &+ UInt64(offset))
                 }
             }
@@ -48,12 +37,6 @@ public enum FloatFlagsUse {
             }
             return nil
         }
-    }
-
-    /// SYSTEM with a nonzero funct3 and csr 0x001 or 0x003: the test before decoding anything.
-    static func mayReadAccruedFlags(low: UInt16, high: UInt16) -> Bool {
-        low & 0x7f == 0x73 && low & 0x7000 != 0
-            && (Int64(high >> 4) == ControlStatusRegister.fflags.rawValue || Int64(high >> 4) == ControlStatusRegister.fcsr.rawValue)
     }
 
     private static func observingReads(at candidates: [UInt64], fetch: (UInt64) -> UInt16?) -> [UInt64] {

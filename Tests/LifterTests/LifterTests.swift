@@ -190,14 +190,10 @@ import Testing
     @Test func theFlagsScanSkipsOnlyQuietComparisons() {
         // frflags a4 ; flt.d a5,fa4,fa5 ; fsflags a4 ; frflags a0 ; ret
         let words: [UInt32] = [0x0010_2773, 0xa2f7_17d3, 0x0017_1073, 0x0010_2573, 0x0000_8067]
-        func parcel(_ address: UInt64) -> UInt16? {
-            let index = Int(address - Self.page) / 2
-            guard index / 2 < words.count else { return nil }
-            return UInt16(truncatingIfNeeded: words[index / 2] >> (index % 2 == 0 ? 0 : 16))
+        words.withUnsafeBytes { code in
+            #expect(FloatFlagsUse.observingReads(in: [(start: Self.page, bytes: code)]) == [Self.page + 12])
+            #expect(FloatFlagsUse.observingReads(in: [(start: Self.page, bytes: UnsafeRawBufferPointer(rebasing: code[..<12]))]).isEmpty)
         }
-        let code = Self.page..<(Self.page + UInt64(words.count * 4))
-        #expect(FloatFlagsUse.observingReads(in: [code], fetch: parcel) == [Self.page + 12])
-        #expect(FloatFlagsUse.observingReads(in: [Self.page..<(Self.page + 12)], fetch: parcel).isEmpty)
     }
 
     /// A result is hardly ever NaN: its canonicalization is marked so, and optimized code tests
