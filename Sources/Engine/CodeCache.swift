@@ -41,9 +41,9 @@ public final class CodeCache: @unchecked Sendable {
         return nil
     }
 
-    /// The key of a region compiled with `pipeline` at codegen `level`.
-    public static func key(for page: DiscoveredPage, pipeline: String, level: Int, loopHeadersAreEntries: Bool) -> [UInt8] {
-        key(fingerprint: fingerprint(of: page, loopHeadersAreEntries: loopHeadersAreEntries), pipeline: pipeline, level: level)
+    /// The key of a region entered at `entry` compiled with `pipeline` at codegen `level`.
+    public static func key(for page: DiscoveredPage, entry: UInt64, pipeline: String, level: Int, loopHeadersAreEntries: Bool) -> [UInt8] {
+        key(fingerprint: fingerprint(of: page, entry: entry, loopHeadersAreEntries: loopHeadersAreEntries), pipeline: pipeline, level: level)
     }
 
     public static func key(fingerprint: [UInt8], pipeline: String, level: Int) -> [UInt8] {
@@ -51,9 +51,12 @@ public final class CodeCache: @unchecked Sendable {
     }
 
     /// What the code depends on of the guest: its instructions, their addresses and the entries.
-    public static func fingerprint(of page: DiscoveredPage, loopHeadersAreEntries: Bool) -> [UInt8] {
+    /// The entry the region was translated from names its code, so two regions with the same
+    /// code and entries translated from different ones are different entries.
+    public static func fingerprint(of page: DiscoveredPage, entry: UInt64, loopHeadersAreEntries: Bool) -> [UInt8] {
         var key = Array("loops \(loopHeadersAreEntries)|".utf8)
         func append(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { key += $0 } }
+        append(entry)
         append(UInt64(page.entries.count))
         page.entries.forEach(append)
         append(UInt64(page.callees.count))

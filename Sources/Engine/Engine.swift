@@ -102,6 +102,14 @@ final class Region: @unchecked Sendable {
     var successor: Region?
     /// Compiled ahead of the guest, by the speculation thread.
     var speculative = false
+    /// Whether installing the region's code fills only the slot of `entry`: so for code compiled
+    /// ahead of the guest, also when it comes from the disk cache. Its other entries get slots
+    /// once the guest has entered it (see `Engine.enteredCodeCompiledAhead`): filled before, they
+    /// would save the guest misses that a second run, which loads the region only when the guest
+    /// reaches `entry`, then has without the code (and compiles it).
+    var installsOnlyItsEntry = false
+    /// The code map slots installing the region's code fills.
+    var installedEntries: [UInt64] { installsOnlyItsEntry ? [entry] : page.entries }
     /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
     func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
     init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
@@ -122,7 +130,7 @@ public final class Engine: @unchecked Sendable {
     public var statistics: EngineStatistics {
         lock.withLock {
             var statistics = stats
-            statistics.speculatedRegionsEntered = speculativeRegions.count { ($0.counter?.pointee ?? 0) > 0 }
+            statistics.speculatedRegionsEntered = regionsByPage.values.joined().count { $0.speculative && ($0.counter?.pointee ?? 0) > 0 }
             return statistics
         }
     }
@@ -149,7 +157,6 @@ public final class Engine: @unchecked Sendable {
     /// Optimized recompilations queued or running; the speculation thread waits for them.
     private var tierUpJobs = 0
     private var speculation = Speculation()
-    private var speculativeRegions: [Region] = []
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
@@ -254,11 +261,12 @@ public final class Engine: @unchecked Sendable {
         // The speculation thread may be compiling it; else it is the guest's to translate.
         var waitClock = Stopwatch()
         let speculated = lock.withLock {
-            if speculation.compiling[pc] != nil {
-                while speculation.compiling[pc] != nil { lock.wait() }
+            if speculation.compiling.contains(pc) {
+                while speculation.compiling.contains(pc) { lock.wait() }
                 stats.speculationWaits += 1
                 stats.speculationWaitSeconds += waitClock.lap()
             }
+            if codeMap[pc] == 0, let code = enteredCodeCompiledAhead(for: pc) { codeMap[pc] = code }
             if codeMap[pc] == 0 { speculation.guestTranslating = pc }
             return codeMap[pc]
         }
@@ -287,7 +295,7 @@ public final class Engine: @unchecked Sendable {
     /// A new region for the code discovered from `pc`, the one tier-up finds there. Under the lock.
     private func registerRegion(at pc: UInt64, page discovered: DiscoveredPage) -> Region {
         let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc),
-                               fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, loopHeadersAreEntries: options.tieringActive) })
+                               fingerprint: cache.map { _ in CodeCache.fingerprint(of: discovered, entry: pc, loopHeadersAreEntries: options.tieringActive) })
         regionsByEntry[pc] = region
         return region
     }
@@ -301,31 +309,31 @@ public final class Engine: @unchecked Sendable {
     /// Compiles `region` with `generator`, stores it in the disk cache and installs it.
     private func compileAndInstall(_ region: Region, generator: CodeGenerator) throws {
         let (address, object) = try compileFirstTier(region, generator: generator)
-        storeInCache(region, tier: options.tieringActive ? 0 : 1, symbol: region.name, object: object)
+        storeInCache(region, tier: options.tieringActive ? 0 : 1,
+                     symbol: region.name + (region.installsOnlyItsEntry ? Self.onlyItsEntryMark : ""), object: object)
         lock.withLock {
-            if region.valid { for entry in region.page.entries { codeMap[entry] = address } }
+            if region.valid { for entry in region.installedEntries { codeMap[entry] = address } }
         }
     }
 
-    /// Queues the functions `page` jumps or calls to directly that have no code yet, for the
-    /// speculation thread to compile before the guest gets there: translation is most of a short
-    /// run, the guest thread can only compile what it reached, and the second core is idle until
-    /// something gets hot. `distance` counts the translations between them and code the guest
-    /// reached; the targets of what the guest just reached go first.
+    /// Code compiled ahead of the guest that has `pc` among its entries and that the guest has
+    /// entered (at the one entry it filled, see `Region.installsOnlyItsEntry`): a run that loads
+    /// it from the cache has entered it by then too, and finds it the same way. Under the lock.
+    private func enteredCodeCompiledAhead(for pc: UInt64) -> UInt64? {
+        regionsByPage[DiscoveredPage.pageOf(pc)]?.last {
+            $0.valid && $0.installsOnlyItsEntry && ($0.counter?.pointee ?? 0) > 0 && $0.page.entries.contains(pc)
+        }?.generalCode
+    }
+
+    /// Has the speculation thread compile, before the guest gets there, the code where `page`
+    /// (entered at `pc`) leaves for other pages: translation is most of a short run, the guest
+    /// thread can only compile what it reached, and the second core is idle until something gets
+    /// hot. `distance` counts the translations between that code and code the guest reached.
+    /// The thread itself finds the exits, off the guest thread.
     private func speculate(beyond page: DiscoveredPage, from pc: UInt64, distance: Int) {
         guard distance <= options.tiers.speculationDistance else { return }
-        let targets = page.exitsElsewhere(from: [pc]).filter { $0 < GuestLimits.addressSpaceSize }
         lock.withLock {
-            let fresh = targets.filter { codeMap[$0] == 0 && regionsByEntry[$0] == nil }.map { (pc: $0, distance: distance) }
-            guard !fresh.isEmpty else { return }
-            if distance == 1 {
-                speculation.candidates.insert(contentsOf: fresh, at: 0)
-            } else {
-                speculation.candidates.append(contentsOf: fresh)
-            }
-            if speculation.candidates.count > Speculation.queueLength {
-                speculation.candidates.removeLast(speculation.candidates.count - Speculation.queueLength)
-            }
+            speculation.regionsToLookBeyond.append((page, pc, distance))
             if !speculation.started {
                 speculation.started = true
                 DispatchQueue(label: "pagelift.speculation").async { self.speculateForever() }
@@ -334,23 +342,44 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// The speculation thread: compiles queued candidates while no optimized recompilation waits.
+    /// The speculation thread: queues the exits of regions as they are translated, and compiles
+    /// the queued candidates while no optimized recompilation waits.
     private func speculateForever() {
         let generator: CodeGenerator
         do { generator = try CodeGenerator(optimizationLevel: options.tieringActive ? 0 : options.optimizationLevel) } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error starting the speculation thread: \(error)")
         }
         while true {
-            let next = lock.withLock {
-                while speculation.candidates.isEmpty || tierUpJobs > 0 { lock.wait() }
-                return speculation.candidates.removeFirst()
+            let work = lock.withLock {
+                while (speculation.candidates.isEmpty && speculation.regionsToLookBeyond.isEmpty) || tierUpJobs > 0 { lock.wait() }
+                defer { speculation.regionsToLookBeyond = [] }
+                return speculation.regionsToLookBeyond
             }
-            speculativelyTranslate(next.pc, distance: next.distance, generator: generator)
+            for (page, pc, distance) in work {
+                let exits = page.exitsElsewhere(from: [pc]).filter { $0 < GuestLimits.addressSpaceSize }
+                lock.withLock { queueCandidates(exits, distance: distance) }
+            }
+            let next: (pc: UInt64, distance: Int)? = lock.withLock { speculation.candidates.isEmpty ? nil : speculation.candidates.removeFirst() }
+            if let next { speculativelyTranslate(next.pc, distance: next.distance, generator: generator) }
+        }
+    }
+
+    /// Queues the `exits` that have no code yet: those of what the guest just reached first, and
+    /// only the newest `Speculation.queueLength`. Under the lock.
+    private func queueCandidates(_ exits: [UInt64], distance: Int) {
+        let fresh = exits.filter { codeMap[$0] == 0 && regionsByEntry[$0] == nil }.map { (pc: $0, distance: distance) }
+        if distance == 1 {
+            speculation.candidates.insert(contentsOf: fresh, at: 0)
+        } else {
+            speculation.candidates.append(contentsOf: fresh)
+        }
+        if speculation.candidates.count > Speculation.queueLength {
+            speculation.candidates.removeLast(speculation.candidates.count - Speculation.queueLength)
         }
     }
 
     /// Translates the region the guest would translate on reaching `pc`, if `pc` is still
-    /// untranslated read-only code; the guest waits for it on reaching one of its entries.
+    /// untranslated read-only code; the guest waits for it on reaching `pc`.
     private func speculativelyTranslate(_ pc: UInt64, distance: Int, generator: CodeGenerator) {
         func unclaimed() -> Bool { codeMap[pc] == 0 && regionsByEntry[pc] == nil && speculation.guestTranslating != pc }
         // Discovered and registered while the mappings cannot change, so that an unmapping of the
@@ -362,8 +391,8 @@ public final class Engine: @unchecked Sendable {
                 guard unclaimed() else { return nil }
                 let region = registerRegion(at: pc, page: discovered)
                 region.speculative = true
-                speculativeRegions.append(region)
-                for entry in discovered.entries { speculation.compiling[entry, default: 0] += 1 }
+                region.installsOnlyItsEntry = true
+                speculation.compiling.insert(pc)
                 return region
             }
         }
@@ -378,10 +407,7 @@ public final class Engine: @unchecked Sendable {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) ahead of the guest: \(error)")
         }
         lock.withLock {
-            for entry in region.page.entries {
-                let count = speculation.compiling[entry, default: 1] - 1
-                speculation.compiling[entry] = count == 0 ? nil : count
-            }
+            speculation.compiling.remove(pc)
             lock.broadcast()
         }
         if compiled { speculate(beyond: region.page, from: pc, distance: distance + 1) }
@@ -484,9 +510,12 @@ public final class Engine: @unchecked Sendable {
     private func installFromCache(_ region: Region, tier: Int) throws -> Bool {
         // Dumping asks to see code compiled, so it does not read the cache.
         guard let cache, options.dumpIRDirectory == nil, let key = cacheKey(region, tier: tier),
-              let (object, symbol) = cache.load(key) else { return false }
+              var (object, symbol) = cache.load(key) else { return false }
+        let onlyItsEntry = symbol.hasSuffix(Self.onlyItsEntryMark)
+        if onlyItsEntry { symbol.removeLast(Self.onlyItsEntryMark.count) }
         // Only a name this region owns: another region's name may already be linked (code that was remapped).
         guard symbol == region.name || symbol == region.name + ".opt" else { return false }
+        if onlyItsEntry { region.installsOnlyItsEntry = true }
         let address = try jit.load(object, symbol: symbol)
         if tier == 0 {
             region.counter = try counter(of: region)
@@ -496,10 +525,13 @@ public final class Engine: @unchecked Sendable {
         lock.withLock {
             stats.cacheHits += 1
             if tier == 1 { region.promoted = true }
-            if region.valid { for entry in region.page.entries { codeMap[entry] = address } }
+            if region.valid { for entry in region.installedEntries { codeMap[entry] = address } }
         }
         return true
     }
+
+    /// Follows the symbol of a cached region that fills only its entry's slot (`Region.installsOnlyItsEntry`).
+    private static let onlyItsEntryMark = " only-its-entry"
 
     private func storeInCache(_ region: Region, tier: Int, symbol: String, object: ObjectCode) {
         guard let cache else { return }
@@ -636,7 +668,7 @@ public final class Engine: @unchecked Sendable {
     /// invalidation in every page it holds code of, named after `region` unless `name` is given.
     private func mergedRegion(of region: Region, page: DiscoveredPage, name: String? = nil) -> Region {
         let merged = Region(entry: region.entry, page: page, name: name ?? region.name,
-                            fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, loopHeadersAreEntries: true) })
+                            fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, entry: region.entry, loopHeadersAreEntries: true) })
         merged.promoted = true
         for codePage in page.pages { regionsByPage[codePage, default: []].append(merged) }
         return merged
@@ -811,13 +843,15 @@ struct Stopwatch {
     }
 }
 
-/// Direct targets waiting for the speculation thread, and the entries of what it is compiling.
+/// The speculation thread's work, and the entries of what it is compiling.
 private struct Speculation {
     /// Candidates kept: the guest moves on, and older ones are less likely to be needed soon.
     static let queueLength = 16
     var candidates: [(pc: UInt64, distance: Int)] = []
-    /// How many regions being compiled have each entry (a return address can be in several).
-    var compiling: [UInt64: Int] = [:]
+    /// Regions translated (and where they were entered) whose exits are not queued yet.
+    var regionsToLookBeyond: [(page: DiscoveredPage, pc: UInt64, distance: Int)] = []
+    /// The entries of the regions being compiled (each fills only its entry's slot).
+    var compiling = Set<UInt64>()
     /// The pc the guest thread is translating itself.
     var guestTranslating: UInt64?
     var started = false

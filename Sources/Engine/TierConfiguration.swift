@@ -12,8 +12,8 @@ public struct TierConfiguration: Sendable, Equatable {
     /// adding at most `calleeInstructions` guest instructions (0 pages: each page alone).
     public var calleePages = 3
     public var calleeInstructions = 800
-    /// How many translations away from code the guest reached the speculation thread compiles
-    /// direct jump and call targets ahead of the guest (0: never).
+    /// How many translations away from code the guest reached the speculation thread compiles,
+    /// ahead of the guest, the code regions leave to in other pages (0: never).
     public var speculationDistance = 2
     /// LLVM command-line options for every compilation in the process (see `LLVMOptions`).
     public var llvmOptions = ["-vectorize-slp=false", "-disable-x86-domain-reassignment"]

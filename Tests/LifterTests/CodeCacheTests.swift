@@ -6,9 +6,10 @@ import Testing
 @Suite struct CodeCacheTests {
     static let loop: [UInt32] = [0xfff5_0513, 0xfe05_1ee3, 0x0000_8067]
 
-    func key(_ words: [UInt32] = loop, entries: [UInt64] = [LifterTests.page], pipeline: String = "default<O2>",
-             level: Int = 2, loops: Bool = true) -> [UInt8] {
-        CodeCache.key(for: LifterTests.discover(words, entries: entries), pipeline: pipeline, level: level, loopHeadersAreEntries: loops)
+    func key(_ words: [UInt32] = loop, entries: [UInt64] = [LifterTests.page], entry: UInt64 = LifterTests.page,
+             pipeline: String = "default<O2>", level: Int = 2, loops: Bool = true) -> [UInt8] {
+        CodeCache.key(for: LifterTests.discover(words, entries: entries), entry: entry, pipeline: pipeline, level: level,
+                      loopHeadersAreEntries: loops)
     }
 
     @Test func theKeyChangesWithEveryInput() {
@@ -16,6 +17,9 @@ import Testing
         #expect(key() == base)
         #expect(key([0xffe5_0513] + Self.loop.dropFirst()) != base)          // one guest instruction differs
         #expect(key(entries: [LifterTests.page, LifterTests.page + 4]) != base)
+        // The same code translated from another of its entries is linked under another name.
+        #expect(key(entries: [LifterTests.page, LifterTests.page + 4], entry: LifterTests.page + 4)
+                != key(entries: [LifterTests.page, LifterTests.page + 4]))
         #expect(key(pipeline: "default<O3>") != base)
         #expect(key(level: 0) != base)
         #expect(key(loops: false) != base)
