@@ -27,6 +27,14 @@ public struct SymbolTable: Sendable {
         return nil
     }
 
+    /// Whether the call at `call` may return to `returnAddress`: not if that is past the end of
+    /// the function making the call, as far as the symbols (with sizes) tell. Compilers end a
+    /// function with a call of a function that does not return (`abort`, `__stack_chk_fail`).
+    public func callMayReturn(_ call: UInt64, to returnAddress: UInt64) -> Bool {
+        guard let symbol = symbol(containing: call), symbol.isFunction, symbol.size > 0 else { return true }
+        return returnAddress < symbol.address + symbol.size
+    }
+
     /// `name` or `name+0x1c`, or the bare hex address when no symbol covers it.
     public func describe(_ address: UInt64) -> String {
         guard let symbol = symbol(containing: address) else { return "0x" + String(address, radix: 16) }

@@ -80,6 +80,9 @@ public struct EngineStatistics: Sendable {
     public var speculatedRegionsEntered = 0
     public var speculationWaitSeconds = 0.0
     public var speculationWaits = 0
+    /// Entries and loop iterations first-tier code counted (of the regions still valid): how much
+    /// of the run stayed in the cheap tier.
+    public var firstTierExecutions: UInt64 = 0
     /// Whether translated code kept the accrued floating-point flags exact (see `FloatFlagsUse`).
     public var floatFlagsExact = true
 }
@@ -109,7 +112,7 @@ final class Region: @unchecked Sendable {
     /// reaches `entry`, then has without the code (and compiles it).
     var installsOnlyItsEntry = false
     /// The code map slots installing the region's code fills.
-    var installedEntries: [UInt64] { installsOnlyItsEntry ? [entry] : page.entries }
+    var installedEntries: [UInt64] { installsOnlyItsEntry ? [entry] : page.mapEntries }
     /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
     func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
     init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
@@ -130,7 +133,10 @@ public final class Engine: @unchecked Sendable {
     public var statistics: EngineStatistics {
         lock.withLock {
             var statistics = stats
-            statistics.speculatedRegionsEntered = regionsByPage.values.joined().count { $0.speculative && ($0.counter?.pointee ?? 0) > 0 }
+            let regions = regionsByPage.values.joined()
+            statistics.speculatedRegionsEntered = regions.count { $0.speculative && ($0.counter?.pointee ?? 0) > 0 }
+            // Only first-tier regions have counters, and each is listed under its one page.
+            statistics.firstTierExecutions = regions.reduce(0) { $0 + ($1.counter?.pointee ?? 0) }
             return statistics
         }
     }
@@ -417,7 +423,7 @@ public final class Engine: @unchecked Sendable {
     /// memory: on the guest thread, or another inside `GuestMemory.withStableMappings`.
     private func discover(at pc: UInt64) -> DiscoveredPage {
         DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc], loopHeadersAreEntries: options.tieringActive,
-                                fetch: memory.instructionParcel(at:))
+                                callReturns: symbols.callMayReturn, fetch: memory.instructionParcel(at:))
     }
 
     /// Compiles `region` cheaply (profiled, with tiering; else at the run's level) with `generator`,
@@ -661,7 +667,7 @@ public final class Engine: @unchecked Sendable {
     /// What optimized code for `entries` of `page` and `callees` translates (loop headers are entries, for tier-up).
     private func discoverOptimized(_ page: UInt64, entries: Set<UInt64>, callees: [UInt64]) -> DiscoveredPage {
         DiscoveredPage.discover(page: page, entries: entries.sorted(), callees: callees, loopHeadersAreEntries: true,
-                                fetch: memory.instructionParcel(at:))
+                                copiesEntriesInLoops: true, callReturns: symbols.callMayReturn, fetch: memory.instructionParcel(at:))
     }
 
     /// A region for the optimized code of `page` (see `discoverOptimized`), registered for
@@ -697,7 +703,7 @@ public final class Engine: @unchecked Sendable {
         lock.withLock {
             stats.cacheHits += 1
             region.promoted = true
-            if merged.valid { for entry in merged.page.entries { codeMap[entry] = address } }
+            if merged.valid { for entry in merged.page.mapEntries { codeMap[entry] = address } }
         }
         return true
     }
@@ -723,7 +729,7 @@ public final class Engine: @unchecked Sendable {
             // running (it is never freed) and continues into the new code at its next map lookup.
             lock.withLock {
                 stats.optimized.add(timing)
-                if region.valid { for entry in region.page.entries { codeMap[entry] = address } }
+                if region.valid { for entry in region.page.mapEntries { codeMap[entry] = address } }
             }
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")
@@ -741,7 +747,7 @@ public final class Engine: @unchecked Sendable {
             for (page, pageRegions) in regionsByPage where page + DiscoveredPage.pageSize > start && page < end {
                 for region in pageRegions {
                     region.valid = false
-                    for entry in region.page.entries { codeMap[entry] = 0 }
+                    for entry in region.page.mapEntries { codeMap[entry] = 0 }
                 }
                 regionsByPage[page] = nil
             }

@@ -29,7 +29,7 @@ public struct FunctionLifting {
         while let pc = worklist.popLast() {
             guard seen.insert(pc).inserted, memory.isMapped(pc, 2, needs: PROT_EXEC) else { continue }
             let page = DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc],
-                                               fetch: memory.instructionParcel(at:))
+                                               callReturns: symbols.callMayReturn, fetch: memory.instructionParcel(at:))
             let name = symbols.describe(pc)
             lifter.lift(page, into: module, functionName: name)
             regions.append((pc, name))

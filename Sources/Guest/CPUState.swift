@@ -31,8 +31,11 @@ public enum StopReason: UInt32, Sendable {
 public final class CPUState: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
 
+    /// Translated code is told the state's alignment (see `PageLifter`).
+    public static let alignment = 64
+
     public init() {
-        base = UnsafeMutableRawPointer.allocate(byteCount: CPULayout.size, alignment: 64)
+        base = UnsafeMutableRawPointer.allocate(byteCount: CPULayout.size, alignment: Self.alignment)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: CPULayout.size)
     }
 

@@ -151,8 +151,8 @@ struct Builder {
         return call
     }
 
-    static func attribute(_ name: String, in context: LLVMContextRef) -> LLVMAttributeRef {
-        LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName(name, name.utf8.count), 0)
+    static func attribute(_ name: String, _ value: UInt64 = 0, in context: LLVMContextRef) -> LLVMAttributeRef {
+        LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName(name, name.utf8.count), value)
     }
 
     /// A floating-point operation as LLVM's constrained intrinsic `llvm.experimental.constrained.<name>`,

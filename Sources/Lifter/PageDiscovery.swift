@@ -34,6 +34,16 @@ public struct DiscoveredPage: Sendable {
     /// entries). Profiled code counts the edges into them, and tier-up enters running loops at
     /// the outermost ones.
     public let loopHeaders: Set<UInt64>
+    /// With `copiesEntriesInLoops`: for each entry that lies inside a loop (and is not that loop's
+    /// header), the blocks of the copy of the code the map enters there (see
+    /// `ControlFlowGraph.copies`), so that the region's own loops keep their one entry each. Such
+    /// entries are the return addresses of calls the region makes in a loop, entries the map
+    /// missed on in a loop's middle, and the headers of innermost loops inside others, which
+    /// are entries only for this (first-tier code running such a loop hands over there).
+    public let entryCopies: [UInt64: Set<UInt64>]
+
+    /// Every address the map sends to the region's code.
+    public var mapEntries: [UInt64] { Set(entries).union(entryCopies.keys).sorted() }
 
     public static let pageSize: UInt64 = 4096
 
@@ -103,14 +113,26 @@ public struct DiscoveredPage: Sendable {
     /// outermost loops: entering a loop anywhere else (an inner loop's header, the back-branch
     /// target of a loop entered in its middle) would give it a second entry, and LLVM keeps
     /// registers out of memory only in loops with one. Code running an inner loop continues
-    /// in the new code when it comes round to the outer header.
+    /// in the new code when it comes round to the outer header, or, with `copiesEntriesInLoops`,
+    /// at once through a copy of the code entered at an innermost loop's header (`entryCopies`).
+    /// For finding loops, a call whose function is in the region continues at its return
+    /// address, so a loop through a call has a header; only other calls' return addresses are
+    /// where code starts. `callReturns` tells whether a call (by its address and return address)
+    /// may return: one that ends its function (a call of `__stack_chk_fail` or `abort`, with the
+    /// next function right behind it) does not, and what follows it is not the region's code.
+    /// The region's returns would otherwise lead through that function back into the caller's
+    /// loops (strsearch: from memcmp's stack check into memcpy, whose return went to memcmp's
+    /// caller). Should such a call return after all, the map misses on its return address and
+    /// translates it.
     public static func discover(page: UInt64, entries: [UInt64], callees: [UInt64] = [], loopHeadersAreEntries: Bool = false,
+                                copiesEntriesInLoops: Bool = false, callReturns: (UInt64, UInt64) -> Bool = { _, _ in true },
                                 fetch: (UInt64) -> UInt16?) -> DiscoveredPage {
         var instructions: [UInt64: FetchedInstruction] = [:]
         var allEntries = Set(entries)
         let pages = Set([page] + callees.map(pageOf))
         var leaders = Set(entries + callees)
         var worklist = entries + callees
+        var returnsFromCallsInRegion = Set<UInt64>()
         func inRegion(_ pc: UInt64) -> Bool { pages.contains(pageOf(pc)) }
         func inPage(_ pc: UInt64) -> Bool { pageOf(pc) == page }
 
@@ -135,20 +157,27 @@ public struct DiscoveredPage: Sendable {
                     worklist.append(target)
                 }
                 // A call returns through the map to the next instruction, so it must be an entry.
-                if instruction.rd != 0, inRegion(next) {
+                if instruction.rd != 0, inRegion(next), callReturns(pc, next) {
                     allEntries.insert(next)
+                    if instruction.opcode == .jal, inRegion(target) { returnsFromCallsInRegion.insert(next) }
                     leaders.insert(next)
                     worklist.append(next)
                 }
             }
         }
         let blockLeaders = leaders.filter(inRegion)
-        let graph = ControlFlowGraph(entries: allEntries.filter(inRegion).union(callees), leaders: blockLeaders, instructions: instructions)
+        let graph = ControlFlowGraph(entries: allEntries.filter(inRegion).union(callees), returnsFromCallsInRegion: returnsFromCallsInRegion,
+                                     leaders: blockLeaders, instructions: instructions)
         let loops = graph.loops()
         let loopHeaders = Set(loops.keys)
         if loopHeadersAreEntries { allEntries.formUnion(ControlFlowGraph.outermost(loops).filter(inPage)) }
+        var entryCopies: [UInt64: Set<UInt64>] = [:]
+        if copiesEntriesInLoops {
+            let innermost = ControlFlowGraph.innermost(loops).filter(inPage)
+            entryCopies = graph.copies(enteredAt: allEntries.filter(inRegion).union(innermost), loops: loops)
+        }
         return DiscoveredPage(page: page, entries: allEntries.filter(inRegion).sorted(), callees: callees.sorted(),
-                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders)
+                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders, entryCopies: entryCopies)
     }
 
     /// For each return instruction of the region, the return addresses of the region's calls of
@@ -225,14 +254,16 @@ public struct DiscoveredPage: Sendable {
 }
 
 /// The region's blocks (by leader) and the edges between them that stay in the function:
-/// fall-through, branches and direct jumps inside the page, and computed jumps that are not
-/// returns (which may reach any entry through the region's dispatch).
+/// fall-through, branches and direct jumps inside the page, calls of functions in the region
+/// (which continue at their return address), and computed jumps that are not returns (which
+/// may reach any entry through the region's dispatch).
 struct ControlFlowGraph {
-    let entries: Set<UInt64>
+    /// Where code starts, for dominance: the entries but the return addresses of calls in the
+    /// region that code from the other entries reaches through their call.
+    let roots: Set<UInt64>
     let successors: [UInt64: [UInt64]]
 
-    init(entries: Set<UInt64>, leaders: Set<UInt64>, instructions: [UInt64: FetchedInstruction]) {
-        self.entries = entries
+    init(entries: Set<UInt64>, returnsFromCallsInRegion: Set<UInt64>, leaders: Set<UInt64>, instructions: [UInt64: FetchedInstruction]) {
         var successors: [UInt64: [UInt64]] = [:]
         for leader in leaders where instructions[leader] != nil {
             var pc = leader
@@ -245,7 +276,10 @@ struct ControlFlowGraph {
                 case .next: next = [fallThrough]; ends = false
                 case .system: next = instruction.opcode == .ecall ? [fallThrough] : []; ends = instruction.opcode != .ecall
                 case .branch: next = [target, fallThrough]
-                case .jump: next = [target]
+                case .jump:
+                    // A call of a function in the region comes back (for loops through calls).
+                    let callsInRegion = instruction.rd != 0 && instructions[target] != nil
+                    next = callsInRegion ? [target, fallThrough] : [target]
                 case .indirect: next = instruction.linkage == .return ? [] : entries.sorted()
                 }
                 if !ends, !leaders.contains(fallThrough) {
@@ -257,6 +291,14 @@ struct ControlFlowGraph {
             successors[leader] = next.filter { leaders.contains($0) && instructions[$0] != nil }
         }
         self.successors = successors
+        var roots = entries.subtracting(returnsFromCallsInRegion)
+        var reached = Set<UInt64>(), worklist = Array(roots)
+        while let block = worklist.popLast() {
+            guard reached.insert(block).inserted else { continue }
+            worklist += successors[block] ?? []
+        }
+        roots.formUnion(entries.intersection(returnsFromCallsInRegion).subtracting(reached))
+        self.roots = roots
     }
 
     /// Loops by header, with the blocks of each (natural loops: the header and what reaches one of
@@ -281,6 +323,35 @@ struct ControlFlowGraph {
         return loops
     }
 
+    /// For each of `entries` inside a loop other than as its header, the blocks code entering
+    /// there runs until it comes round to the header of a loop around it or leaves the
+    /// outermost of those: what a copy of the code entered there needs. The copy's branches to
+    /// those headers and out of the nest go to the original blocks, so neither the original's
+    /// loops nor the copy's get a second entry.
+    func copies(enteredAt entries: Set<UInt64>, loops: [UInt64: Set<UInt64>]) -> [UInt64: Set<UInt64>] {
+        var copies: [UInt64: Set<UInt64>] = [:]
+        for entry in entries where successors[entry] != nil {
+            let around = loops.filter { $0.key != entry && $0.value.contains(entry) }
+            guard let nest = around.values.max(by: { $0.count < $1.count }) else { continue }
+            var copy: Set<UInt64> = [entry], worklist = [entry]
+            while let block = worklist.popLast() {
+                for successor in successors[block] ?? [] where nest.contains(successor) && around[successor] == nil {
+                    if copy.insert(successor).inserted { worklist.append(successor) }
+                }
+            }
+            copies[entry] = copy
+        }
+        return copies
+    }
+
+    /// Headers of the loops that contain no other loop. Code running a nest is almost always in
+    /// its innermost loop when it looks for other code, and a copy entered at an outer header
+    /// holds the loops inside it too (sha256's optimized code took 37 -> 79 ms to compile with
+    /// a copy at every inner header, 64 ms with copies at the innermost ones).
+    static func innermost(_ loops: [UInt64: Set<UInt64>]) -> Set<UInt64> {
+        Set(loops.keys.filter { header in !loops.contains { $0.key != header && loops[header]!.contains($0.key) } })
+    }
+
     /// Headers of the loops no other loop contains.
     static func outermost(_ loops: [UInt64: Set<UInt64>]) -> Set<UInt64> {
         Set(loops.keys.filter { header in !loops.contains { $0.key != header && $0.value.contains(header) } })
@@ -291,7 +362,7 @@ struct ControlFlowGraph {
     func backEdges() -> [(source: UInt64, header: UInt64)] {
         var order: [UInt64] = []          // reverse postorder from the root
         var visited = Set<UInt64>()
-        for entry in entries.sorted() where successors[entry] != nil && !visited.contains(entry) {
+        for entry in roots.sorted() where successors[entry] != nil && !visited.contains(entry) {
             var stack: [(UInt64, Int)] = [(entry, 0)]
             visited.insert(entry)
             while let (block, index) = stack.popLast() {
@@ -327,7 +398,7 @@ struct ControlFlowGraph {
         while changed {
             changed = false
             for (index, block) in order.enumerated() {
-                var candidate: Int? = entries.contains(block) ? -1 : nil
+                var candidate: Int? = roots.contains(block) ? -1 : nil
                 for predecessor in predecessors[block] ?? [] {
                     guard let p = position[predecessor], dominator[p] != -2 else { continue }
                     candidate = candidate.map { intersect($0, p) } ?? p

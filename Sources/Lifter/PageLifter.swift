@@ -100,6 +100,12 @@ final class FunctionLifter {
     let context: LLVMContextRef
 
     var blocks: [UInt64: LLVMBasicBlockRef] = [:]
+    /// The blocks of the copy each entry inside a loop is entered through (`DiscoveredPage.entryCopies`),
+    /// and those of the copy being emitted, which its branches go to where it has them.
+    private var entryCopies: [UInt64: [UInt64: LLVMBasicBlockRef]] = [:]
+    private var emittingCopy: [UInt64: LLVMBasicBlockRef]?
+    /// Every block that starts a guest block's code, copies included (where an annotation ends).
+    private var leaderBlocks = Set<UnsafeMutableRawPointer>()
     /// The passed registers (see `RegisterPassing`) live in allocas that mem2reg turns into SSA
     /// values. The other integer registers live in the CPU state: a guest register read is a
     /// load of its field and a write a store, which LLVM's optimizer keeps in host registers
@@ -166,6 +172,14 @@ final class FunctionLifter {
             LLVMSetValueName2(LLVMGetParam(function, UInt32(2 + offset)), name, name.utf8.count)
         }
         LLVMAddAttributeAtIndex(function, 1, Builder.attribute("noalias", in: module.context))
+        // The whole CPU state is there, aligned and writable: LICM may then keep a register a loop
+        // writes only on some paths (behind a call merged into the loop, which may leave it) in
+        // a host register, loading it before the loop and storing it after, where it would
+        // otherwise load and store it on every iteration (strsearch's search loop around memcmp).
+        // Only one thread runs a CPU state, which `-licm-force-thread-model-single` (Configs) tells LICM.
+        LLVMAddAttributeAtIndex(function, 1, Builder.attribute("writable", in: module.context))
+        LLVMAddAttributeAtIndex(function, 1, Builder.attribute("dereferenceable", UInt64(CPULayout.size), in: module.context))
+        LLVMAddAttributeAtIndex(function, 1, Builder.attribute("align", UInt64(CPUState.alignment), in: module.context))
         // Guest floating-point operations accrue exception flags: see Builder.strict.
         if tracksFloatFlags { LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("strictfp", in: module.context)) }
         var written = Set<Int>(), used = Set<Int>()
@@ -198,6 +212,13 @@ final class FunctionLifter {
         for leader in page.leaders.sorted() where page.instructions[leader] != nil {
             blocks[leader] = newBlock(describe(leader))
         }
+        for (entry, copied) in page.entryCopies.sorted(by: { $0.key < $1.key }) {
+            let suffix = " entered at " + String(entry, radix: 16)
+            entryCopies[entry] = Dictionary(uniqueKeysWithValues: copied.filter { blocks[$0] != nil }.sorted().map {
+                ($0, newBlock(describe($0) + suffix))
+            })
+        }
+        leaderBlocks = Set((Array(blocks.values) + entryCopies.values.flatMap(\.values)).map { UnsafeMutableRawPointer($0) })
         exitBlock = newBlock("leave")
         let dispatchDefault = newBlock("not_an_entry")
 
@@ -208,9 +229,9 @@ final class FunctionLifter {
             builder.store(LLVMGetParam(function, UInt32(2 + offset)), slot, align: 8)
         }
         for index in usedFloats.sorted() {
-            let slot = LLVMBuildAlloca(builder.ref, types.i64, floatRegisterNames[index] + ".slot")!
+            let slot = LLVMBuildAlloca(builder.ref, floatSlotType, floatRegisterNames[index] + ".slot")!
             floatSlots[index] = slot
-            builder.store(builder.load(types.i64, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
+            builder.store(builder.load(floatSlotType, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
         }
         roundingModeSlot = LLVMBuildAlloca(builder.ref, types.i32, "frm.slot")
         reloadRoundingMode()
@@ -224,8 +245,8 @@ final class FunctionLifter {
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
         _ = countExecution()
         if roundsToNearestOnly { leaveUnlessRoundingToNearest(continuingAt: entryPC) }
-        let entries = page.entries.filter { blocks[$0] != nil }
-        dispatch(on: entryPC, to: entries, otherwise: dispatchDefault)
+        let entries = page.mapEntries.filter { blocks[$0] != nil }
+        dispatch(on: entryPC, to: entries, otherwise: dispatchDefault) { self.entryCopies[$0]?[$0] ?? self.blocks[$0]! }
 
         builder.position(at: dispatchDefault)
         stop(.none, pc: entryPC)
@@ -238,6 +259,14 @@ final class FunctionLifter {
             builder.position(at: block)
             emitStraightLine(from: leader)
         }
+        for (_, copy) in entryCopies.sorted(by: { $0.key < $1.key }) {
+            emittingCopy = copy
+            for (leader, block) in copy.sorted(by: { $0.key < $1.key }) {
+                builder.position(at: block)
+                emitStraightLine(from: leader)
+            }
+        }
+        emittingCopy = nil
     }
 
     /// Emits instructions from `start` until control leaves: a terminator, the next leader, or the page end.
@@ -307,7 +336,7 @@ final class FunctionLifter {
             }
             currentBlock = LLVMGetNextBasicBlock(blockRef)
             current = currentBlock.flatMap { LLVMGetFirstInstruction($0) }
-            if currentBlock == nil || currentBlock == exitBlock || blocks.values.contains(currentBlock!) { break }
+            if currentBlock == nil || currentBlock == exitBlock || leaderBlocks.contains(UnsafeMutableRawPointer(currentBlock!)) { break }
         }
     }
 
@@ -344,13 +373,21 @@ final class FunctionLifter {
 
     /// The raw 64 bits of an FP register.
     func readFBits(_ index: Int) -> LLVMValueRef {
-        builder.load(types.i64, floatSlots[index]!, floatRegisterNames[index], align: 8)
+        let value = builder.load(floatSlotType, floatSlots[index]!, floatRegisterNames[index], align: 8)
+        return floatSlotType == types.i64 ? value : builder.bitcast(value, types.i64)
     }
+
+    /// Optimized code keeps FP registers as doubles, so that where paths meet (a loop's header,
+    /// the join after a slow path) their values meet in XMM registers; as integers, instcombine
+    /// keeps a phi of raw bits wherever one path brings them from memory, and the value goes
+    /// through a general register on every iteration (nbody's j loop: vmovq there and back).
+    /// First-tier code has no instcombine to fold the casts, so it keeps the bits.
+    private var floatSlotType: LLVMTypeRef { profile == nil ? types.double : types.i64 }
 
     func writeFBits(_ index: Int, _ value: LLVMValueRef) {
         uncanonicalResults[index] = nil
         nameAfterRegister(value, floatRegisterNames[index])
-        builder.store(value, floatSlots[index]!, align: 8)
+        builder.store(floatSlotType == types.i64 ? value : builder.bitcast(value, floatSlotType), floatSlots[index]!, align: 8)
     }
 
     private func nameAfterRegister(_ value: LLVMValueRef, _ name: String) {
@@ -459,7 +496,7 @@ final class FunctionLifter {
             }
         }
         for index in writtenFloats.sorted() {
-            builder.store(builder.load(types.i64, floatSlots[index]!, align: 8), cpuField(CPULayout.f(index)), align: 8)
+            builder.store(builder.load(floatSlotType, floatSlots[index]!, align: 8), cpuField(CPULayout.f(index)), align: 8)
         }
     }
 
@@ -516,7 +553,7 @@ final class FunctionLifter {
             builder.store(builder.load(types.i64, cpuField(CPULayout.x(index)), integerRegisterNames[index], align: 8), slot, align: 8)
         }
         for (index, slot) in floatSlots.sorted(by: { $0.key < $1.key }) {
-            builder.store(builder.load(types.i64, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
+            builder.store(builder.load(floatSlotType, cpuField(CPULayout.f(index)), floatRegisterNames[index], align: 8), slot, align: 8)
         }
     }
 
@@ -605,14 +642,16 @@ final class FunctionLifter {
     /// the switch, which FastISel compiles. Loop headers stay behind a switch: LLVM cannot give
     /// a loop whose header an indirect jump enters a preheader, and without one it keeps the
     /// loop's registers in memory (sha256's rounds ran at half speed).
-    func dispatch(on target: LLVMValueRef, to candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
+    func dispatch(on target: LLVMValueRef, to candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef,
+                  blockFor: ((UInt64) -> LLVMBasicBlockRef)? = nil) {
+        let blocks = blockFor ?? { self.blocks[$0]! }
         func switchOver(_ candidates: [UInt64], otherwise fallback: LLVMBasicBlockRef) {
             guard profile == nil else {
-                compareTree(on: target, candidates.sorted()[...], otherwise: fallback)
+                compareTree(on: target, candidates.sorted()[...], otherwise: fallback, blocks: blocks)
                 return
             }
             let instruction = LLVMBuildSwitch(builder.ref, target, fallback, UInt32(candidates.count))
-            for address in candidates { LLVMAddCase(instruction, builder.constant(address), blocks[address]) }
+            for address in candidates { LLVMAddCase(instruction, builder.constant(address), blocks(address)) }
         }
         let headers = candidates.filter { page.loopHeaders.contains($0) }
         let direct = candidates.filter { !page.loopHeaders.contains($0) }
@@ -635,7 +674,7 @@ final class FunctionLifter {
         let candidateSet = Set(candidates)
         var addresses: [LLVMValueRef?] = (0..<slots).map { slot in
             let address = low &+ slot * 2
-            return LLVMBlockAddress(function, candidateSet.contains(address) ? blocks[address]! : fallback)
+            return LLVMBlockAddress(function, candidateSet.contains(address) ? blocks(address) : fallback)
         }
         LLVMSetInitializer(table, LLVMConstArray2(types.ptr, &addresses, slots))
         LLVMSetGlobalConstant(table, 1)
@@ -649,18 +688,19 @@ final class FunctionLifter {
         builder.position(at: lookup)
         let code = builder.load(types.ptr, builder.gep(table, byteOffset: builder.shl(slot, builder.constant(Int64(3)))), "block", align: 8)
         let jump = LLVMBuildIndirectBr(builder.ref, code, UInt32(candidates.count + 1))!
-        for address in candidates { LLVMAddDestination(jump, blocks[address]) }
+        for address in candidates { LLVMAddDestination(jump, blocks(address)) }
         LLVMAddDestination(jump, fallback)
     }
 
     /// A switch as a balanced tree of compares and branches, which FastISel compiles (it hands
     /// every block with a switch to SelectionDAG).
-    private func compareTree(on target: LLVMValueRef, _ candidates: ArraySlice<UInt64>, otherwise fallback: LLVMBasicBlockRef) {
+    private func compareTree(on target: LLVMValueRef, _ candidates: ArraySlice<UInt64>, otherwise fallback: LLVMBasicBlockRef,
+                             blocks: (UInt64) -> LLVMBasicBlockRef) {
         guard candidates.count > 3 else {
             if candidates.isEmpty { builder.br(fallback) }
             for (index, address) in candidates.enumerated() {
                 let next = index == candidates.count - 1 ? fallback : newBlock("dispatch_next")
-                builder.condBr(builder.icmp(LLVMIntEQ, target, builder.constant(address)), blocks[address]!, next)
+                builder.condBr(builder.icmp(LLVMIntEQ, target, builder.constant(address)), blocks(address), next)
                 if next != fallback { builder.position(at: next) }
             }
             return
@@ -669,9 +709,9 @@ final class FunctionLifter {
         let low = newBlock("dispatch_low"), high = newBlock("dispatch_high")
         builder.condBr(builder.icmp(LLVMIntULT, target, builder.constant(candidates[middle])), low, high)
         builder.position(at: low)
-        compareTree(on: target, candidates[..<middle], otherwise: fallback)
+        compareTree(on: target, candidates[..<middle], otherwise: fallback, blocks: blocks)
         builder.position(at: high)
-        compareTree(on: target, candidates[middle...], otherwise: fallback)
+        compareTree(on: target, candidates[middle...], otherwise: fallback, blocks: blocks)
     }
 
     /// Table dispatch needs this many candidates (a few compares are as fast, and predicted better when the
@@ -682,9 +722,11 @@ final class FunctionLifter {
     /// The block control going to in-page `address` continues in. In profiled code an edge into a
     /// loop header counts an iteration first and, once the region is hot, continues through the
     /// map if other code serves the header, so that recompiled code takes over the running loop.
-    /// Recompiled code serves only outermost loops' headers (see `DiscoveredPage.discover`): an
-    /// inner loop runs on here until it comes round to one.
+    /// Recompiled code serves outermost loops' headers and, through a copy of the code entered
+    /// there, innermost ones (see `DiscoveredPage.entryCopies`); a loop between them runs on
+    /// here until it comes round to one. In a copy, a branch to a block the copy has goes there.
     func branchTarget(_ address: UInt64) -> LLVMBasicBlockRef {
+        if let copied = emittingCopy?[address] { return copied }
         let block = blocks[address]!
         guard profile != nil, page.loopHeaders.contains(address) else { return block }
         // Every edge into the header shares one: first-tier code is compiled for every region,

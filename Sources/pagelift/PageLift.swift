@@ -132,6 +132,7 @@ struct Run: ParsableCommand {
             tier("tier 1 (hot, optimized)", s.optimized),
             "of them compiled ahead of the guest: \(s.speculated.regions) regions (\(s.speculatedRegionsEntered) of them entered), \(s.speculated.guestInstructions) guest instructions, \(milliseconds(s.speculated.totalSeconds)); the guest waited \(s.speculationWaits) times, \(milliseconds(s.speculationWaitSeconds))",
             "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds - s.speculated.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
+            "first-tier code counted \(s.firstTierExecutions) entries and loop iterations",
             "map misses \(s.mapMisses), syscalls \(s.syscalls), code cache: \(s.cacheHits) hits, \(s.cacheStores) stores",
             s.floatFlagsExact ? "floating point: exact exception flags" : "floating point: the program never reads its exception flags, so they are not kept",
         ]
@@ -144,6 +145,7 @@ struct Run: ParsableCommand {
                 + "\"lift_seconds\": \(t.liftSeconds), \"optimize_seconds\": \(t.optimizeSeconds), \"codegen_seconds\": \(t.codegenSeconds)}"
         }
         let json = "{\"tier0\": \(tier(s.base)), \"tier0_speculated\": \(tier(s.speculated)), \"speculated_regions_entered\": \(s.speculatedRegionsEntered), "
+            + "\"tier0_executions\": \(s.firstTierExecutions), "
             + "\"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
             + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls), \"cache_hits\": \(s.cacheHits), \"cache_stores\": \(s.cacheStores), "
             + "\"float_flags_exact\": \(s.floatFlagsExact)}\n"

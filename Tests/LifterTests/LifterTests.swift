@@ -65,7 +65,7 @@ import Testing
         let name = PageLifter().lift(page, into: module)
         #expect(module.verify() == nil)
         let text = module.text
-        #expect(text.contains("define ghccc void @\(name)(ptr noalias %cpu, i64 %entry_pc, i64 %ra.in, i64 %sp.in"))
+        #expect(text.contains("define ghccc void @\(name)(ptr noalias writable align 64 dereferenceable(640) %cpu, i64 %entry_pc, i64 %ra.in, i64 %sp.in"))
         #expect(text.contains("musttail call ghccc void"))
         #expect(text.contains(RuntimeSymbols.resolve))
         // The loop's back edge is a branch to the loop block, not a trip through the map.
@@ -84,6 +84,61 @@ import Testing
         }
         #expect(page.loopHeaders == [Self.page + 4, Self.page + 8])
         #expect(page.entries == [Self.page, Self.page + 4])
+        #expect(page.entryCopies.isEmpty)
+    }
+
+    /// Optimized code enters an innermost loop through a copy of the code from its header to the
+    /// headers around it: the inner loop and the outer loop's latch, which branches back to the
+    /// original outer header or leaves for the original return.
+    @Test func innerLoopsAreEnteredThroughACopy() throws {
+        // li a1,3 ; outer: addi a0,a0,-1 ; inner: addi a1,a1,-1 ; bnez a1,inner ; bnez a0,outer ; ret
+        let words: [UInt32] = [0x0030_0593, 0xfff5_0513, 0xfff5_8593, 0xfe05_9ee3, 0xfe05_1ae3, 0x0000_8067]
+        let page = DiscoveredPage.discover(page: Self.page, entries: [Self.page], loopHeadersAreEntries: true, copiesEntriesInLoops: true) { address in
+            let index = Int(address - Self.page) / 2
+            guard index / 2 < words.count else { return nil }
+            return UInt16(truncatingIfNeeded: words[index / 2] >> (index % 2 == 0 ? 0 : 16))
+        }
+        #expect(page.entries == [Self.page, Self.page + 4])
+        #expect(page.entryCopies == [Self.page + 8: [Self.page + 8, Self.page + 0x10]])
+        #expect(page.mapEntries == [Self.page, Self.page + 4, Self.page + 8])
+        let module = IRModule(name: "nest")
+        PageLifter(annotate: false).lift(page, into: module)
+        #expect(module.verify() == nil)
+        let text = module.text
+        #expect(text.contains("i64 65544, label %\"0x10008 entered at 10008\""))
+        // The copy's latch goes back to the original outer header, not to a copy of it.
+        #expect(text.contains("label %\"0x10004\""))
+        #expect(!text.contains("0x10004 entered at"))
+        let generator = try CodeGenerator(optimizationLevel: 2)
+        try PassPipeline(level: 2).run(on: module, targetMachine: generator.targetMachine)
+        #expect(module.verify() == nil)
+    }
+
+    /// A loop through a call of a function in the region has a header (the call continues at its
+    /// return address), so its return address is a side entry, entered through a copy; a call
+    /// that ends its function does not return, and what follows it is not discovered.
+    @Test func loopsThroughCallsHaveHeadersAndTheirReturnAddressesCopies() {
+        // li a0,10 ; loop: jal ra,f ; addi a0,a0,-1 ; bnez a0,loop ; ret ; f: ret
+        let words: [UInt32] = [0x00a0_0513, 0x0100_00ef, 0xfff5_0513, 0xfe05_1ce3, 0x0000_8067, 0x0000_8067]
+        func discover(callReturns: @escaping (UInt64, UInt64) -> Bool) -> DiscoveredPage {
+            DiscoveredPage.discover(page: Self.page, entries: [Self.page], loopHeadersAreEntries: true, copiesEntriesInLoops: true,
+                                    callReturns: callReturns) { address in
+                let index = Int(address - Self.page) / 2
+                guard index / 2 < words.count else { return nil }
+                return UInt16(truncatingIfNeeded: words[index / 2] >> (index % 2 == 0 ? 0 : 16))
+            }
+        }
+        let page = discover { _, _ in true }
+        #expect(page.loopHeaders == [Self.page + 4])
+        #expect(page.entries == [Self.page, Self.page + 4, Self.page + 8])
+        #expect(page.entryCopies == [Self.page + 8: [Self.page + 8]])
+        let module = IRModule(name: "calls")
+        PageLifter(annotate: false).lift(page, into: module)
+        #expect(module.verify() == nil)
+
+        let noReturn = discover { call, _ in call != Self.page + 4 }
+        #expect(noReturn.entries == [Self.page])
+        #expect(noReturn.instructions[Self.page + 8] == nil && noReturn.loopHeaders.isEmpty)
     }
 
     /// Atomics keep the ordering their aq/rl bits ask for, and only a fence that orders stores

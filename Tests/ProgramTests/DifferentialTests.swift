@@ -52,6 +52,23 @@ import Testing
         #expect(promoted > 0 && promoted <= base, "tier 1 regions: \(promoted), tier 0: \(base)")
     }
 
+    /// Optimized code takes over an inner loop while it runs, not only when its outer loop comes
+    /// round: loop_nest's first round is two million iterations of its inner loop, which first-tier
+    /// code would count to the end.
+    @Test func optimizedCodeTakesOverARunningInnerLoop() throws {
+        let program = try #require(GuestProgram.all.first { $0.name == "loop_nest" })
+        let binary = try program.binary()
+        let statistics = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-stats-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: statistics) }
+        let expected = try Execution.run([Tools.qemu, binary.path] + program.arguments)
+        let actual = try Execution.run([Tools.pagelift, "--no-cache", "--tier-threshold", "20", "--sync-tier-up", "--stats-json", statistics.path,
+                                        binary.path] + program.arguments)
+        #expect(actual == expected)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: statistics)) as? [String: Any]
+        let counted = json?["tier0_executions"] as? Int ?? -1
+        #expect(counted >= 20 && counted < 100_000, "first-tier code counted \(counted)")
+    }
+
     /// The speculation thread compiles code ahead of the guest, which then runs some of it;
     /// the run is the same with it and without it (speculation_distance = 0).
     @Test(arguments: [true, false])
