@@ -318,8 +318,15 @@ public final class Engine: @unchecked Sendable {
         storeInCache(region, tier: options.tieringActive ? 0 : 1,
                      symbol: region.name + (region.installsOnlyItsEntry ? Self.onlyItsEntryMark : ""), object: object)
         lock.withLock {
-            if region.valid { for entry in region.installedEntries { codeMap[entry] = address } }
+            install(region, at: address)
         }
+    }
+
+    /// Points the slots `region`'s code fills at `address`, unless the code was invalidated
+    /// meanwhile. Under the lock.
+    private func install(_ region: Region, at address: UInt64) {
+        guard region.valid else { return }
+        for entry in region.installedEntries { codeMap[entry] = address }
     }
 
     /// Code compiled ahead of the guest that has `pc` among its entries and that the guest has
@@ -531,7 +538,7 @@ public final class Engine: @unchecked Sendable {
         lock.withLock {
             stats.cacheHits += 1
             if tier == 1 { region.promoted = true }
-            if region.valid { for entry in region.installedEntries { codeMap[entry] = address } }
+            install(region, at: address)
         }
         return true
     }
@@ -703,7 +710,7 @@ public final class Engine: @unchecked Sendable {
         lock.withLock {
             stats.cacheHits += 1
             region.promoted = true
-            if merged.valid { for entry in merged.page.mapEntries { codeMap[entry] = address } }
+            install(merged, at: address)
         }
         return true
     }
@@ -729,7 +736,7 @@ public final class Engine: @unchecked Sendable {
             // running (it is never freed) and continues into the new code at its next map lookup.
             lock.withLock {
                 stats.optimized.add(timing)
-                if region.valid { for entry in region.page.mapEntries { codeMap[entry] = address } }
+                install(region, at: address)
             }
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")

@@ -278,8 +278,7 @@ struct ControlFlowGraph {
                 case .branch: next = [target, fallThrough]
                 case .jump:
                     // A call of a function in the region comes back (for loops through calls).
-                    let callsInRegion = instruction.rd != 0 && instructions[target] != nil
-                    next = callsInRegion ? [target, fallThrough] : [target]
+                    next = returnsFromCallsInRegion.contains(fallThrough) ? [target, fallThrough] : [target]
                 case .indirect: next = instruction.linkage == .return ? [] : entries.sorted()
                 }
                 if !ends, !leaders.contains(fallThrough) {

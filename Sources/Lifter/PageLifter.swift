@@ -105,7 +105,7 @@ final class FunctionLifter {
     private var entryCopies: [UInt64: [UInt64: LLVMBasicBlockRef]] = [:]
     private var emittingCopy: [UInt64: LLVMBasicBlockRef]?
     /// Every block that starts a guest block's code, copies included (where an annotation ends).
-    private var leaderBlocks = Set<UnsafeMutableRawPointer>()
+    private lazy var leaderBlocks = Set((Array(blocks.values) + entryCopies.values.flatMap(\.values)).map { UnsafeMutableRawPointer($0) })
     /// The passed registers (see `RegisterPassing`) live in allocas that mem2reg turns into SSA
     /// values. The other integer registers live in the CPU state: a guest register read is a
     /// load of its field and a write a store, which LLVM's optimizer keeps in host registers
@@ -218,7 +218,6 @@ final class FunctionLifter {
                 ($0, newBlock(describe($0) + suffix))
             })
         }
-        leaderBlocks = Set((Array(blocks.values) + entryCopies.values.flatMap(\.values)).map { UnsafeMutableRawPointer($0) })
         exitBlock = newBlock("leave")
         let dispatchDefault = newBlock("not_an_entry")
 
