@@ -148,10 +148,12 @@ public struct ELFFile: Sendable {
         self.interpreter = interpreter
         sections = Self.readSections(reader, sectionHeaderOffset: sectionHeaderOffset, entrySize: sectionHeaderEntrySize,
                                      count: sectionHeaderCount, nameIndex: sectionNameIndex)
-        symbolTable = Self.readSymbolTable(reader, sections: sections)
-        symbols = symbolTable.compactMap { entry in
-            guard entry.type == 1 || entry.type == 2, entry.value != 0, !entry.name.isEmpty, !entry.name.hasPrefix("$") else { return nil }
-            return Symbol(name: entry.name, address: entry.value, size: entry.size, isFunction: entry.type == 2)
+        symbolTable = Self.readSymbolTable(reader, sections: sections, type: 2)
+        // A stripped shared library still names its exported functions in `.dynsym`.
+        let named = symbolTable.isEmpty ? Self.readSymbolTable(reader, sections: sections, type: 11) : symbolTable
+        symbols = named.compactMap { entry in
+            guard entry.type == 1 || entry.type == 2 || entry.type == 10, entry.value != 0, !entry.name.isEmpty, !entry.name.hasPrefix("$") else { return nil }
+            return Symbol(name: entry.name, address: entry.value, size: entry.size, isFunction: entry.type != 1)
         }
     }
 
@@ -187,10 +189,10 @@ public struct ELFFile: Sendable {
         return String(decoding: reader.bytes[start..<end].prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    /// Every entry of `.symtab` (index 0 excluded), in table order.
-    private static func readSymbolTable(_ reader: ByteReader, sections: [Section]) -> [SymbolEntry] {
+    /// Every entry of `.symtab` (type 2) or `.dynsym` (type 11), index 0 excluded, in table order.
+    private static func readSymbolTable(_ reader: ByteReader, sections: [Section], type: UInt32) -> [SymbolEntry] {
         var result: [SymbolEntry] = []
-        for table in sections where table.type == 2 && table.entrySize == 24 && table.link < sections.count {
+        for table in sections where table.type == type && table.entrySize == 24 && table.link < sections.count {
             guard fits(offset: table.fileOffset, size: table.size, in: reader.bytes.count) else { continue }
             let strings = sections[table.link]
             for symbolIndex in 1..<max(1, Int(table.size / 24)) {

@@ -29,6 +29,13 @@ public struct EngineOptions: Sendable {
     /// Keep the accrued floating-point flags exact even for a program that cannot read them
     /// (see `FloatFlagsUse`): for one that reads them in code the scan does not see (generated at run time).
     public var exactFloatFlags = false
+    /// The guest's root file system (`-L`): its dynamic loader, libraries and files.
+    public var sysroot: String? = nil
+    /// Do not say on stderr which syscalls the guest made that are not supported.
+    public var quietUnsupported = false
+    /// What a RISC-V program the guest executes is started with: this translator and these options.
+    public var translatorPath = ""
+    public var translatorOptions: [String] = []
     public init() {}
 
     var tieringActive: Bool { tiering && (optimizationLevel > 0 || pipeline != nil) }
@@ -126,7 +133,8 @@ public final class Engine: @unchecked Sendable {
     public let memory: GuestMemory
     public let process: LinuxProcess
     public let cpu = CPUState()
-    public let symbols: SymbolTable
+    /// The symbols of every ELF image mapped into the guest.
+    public let symbols: GuestImages
     public let options: EngineOptions
     /// Whether translated code keeps the accrued floating-point flags exact (see `FloatFlagsUse`).
     public let tracksFloatFlags: Bool
@@ -159,21 +167,31 @@ public final class Engine: @unchecked Sendable {
     /// The JIT'd entry into translated code, and the region function that returns from it.
     private var enterStub: EnterFunction! = nil
     private var returnStub: UInt64 = 0
-    private let tierUpQueue = DispatchQueue(label: "pagelift.tier-up")
+    /// Optimized recompilations waiting for the tier-up thread.
+    private var tierUpQueue: [() -> Void] = []
+    private var tierUpStarted = false
     /// Optimized recompilations queued or running; the speculation thread waits for them.
     private var tierUpJobs = 0
+    /// A fork is under way: the background threads finish their job and wait (see `prepareFork`).
+    private var forkPending = false
+    private var tierUpBusy = false, speculationBusy = false
     private var speculation = Speculation()
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
         try LLVMOptions.apply(options.tiers.llvmOptions)
         memory = try GuestMemory()
-        let program = try Loader.load(elf, path: path, arguments: arguments, environment: environment, into: memory)
-        process = LinuxProcess(memory: memory, program: program)
+        symbols = GuestImages()
+        let paths = GuestPaths(root: options.sysroot, executable: path)
+        let program = try Loader.load(elf, path: path, arguments: arguments, environment: environment, paths: paths, images: symbols, into: memory)
+        process = LinuxProcess(memory: memory, program: program, paths: paths, images: symbols)
         process.strace = options.strace
-        tracksFloatFlags = options.exactFloatFlags || !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
+        process.quietUnsupported = options.quietUnsupported
+        // A dynamic program's libraries are not there to scan yet (libm's fetestexcept reads
+        // the flags): it keeps them exact.
+        tracksFloatFlags = options.exactFloatFlags || program.interpreter != nil
+            || !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
         stats.floatFlagsExact = tracksFloatFlags
-        symbols = SymbolTable(elf.symbols, bias: program.loadBias)
         codeMap = try CodeMap()
         jit = try JIT()
         let chosen = options.pipeline ?? PassPipeline(level: options.optimizationLevel)
@@ -210,6 +228,39 @@ public final class Engine: @unchecked Sendable {
         cpu[x: 2] = program.stackPointer
         cpu.runtime = Unmanaged.passUnretained(self).toOpaque()
         memory.onInvalidate = { [unowned self] start, end in self.invalidate(start, end) }
+        var hooks = ProcessHooks()
+        hooks.prepareFork = { [unowned self] in self.prepareFork() }
+        hooks.afterFork = { [unowned self] inChild in self.afterFork(inChild: inChild) }
+        hooks.translatorPath = options.translatorPath
+        hooks.translatorOptions = options.translatorOptions
+        process.hooks = hooks
+    }
+
+    /// Before the guest forks: the background threads finish the job they are in and wait, so
+    /// that none holds a lock (the engine's, LLVM's, the allocator's) the child would inherit held.
+    func prepareFork() {
+        lock.withLock {
+            forkPending = true
+            while tierUpBusy || speculationBusy { lock.wait() }
+        }
+    }
+
+    /// After the fork: the parent's threads go on; the child has none, and starts them again
+    /// when it has work for them (queued work is the child's too).
+    func afterFork(inChild: Bool) {
+        if inChild {
+            lock.reinitialize()
+            lock.withLock {
+                tierUpStarted = false
+                speculation.started = false
+                speculation.compiling = []
+                if !tierUpQueue.isEmpty { startTierUpThread() }
+            }
+        }
+        lock.withLock {
+            forkPending = false
+            lock.broadcast()
+        }
     }
 
     /// Runs the guest until it exits or dies.
@@ -349,7 +400,7 @@ public final class Engine: @unchecked Sendable {
             speculation.regionsToLookBeyond.append((page, pc, distance))
             if !speculation.started {
                 speculation.started = true
-                DispatchQueue(label: "pagelift.speculation").async { self.speculateForever() }
+                BackgroundThread.start { self.speculateForever() }
             }
             lock.broadcast()
         }
@@ -364,9 +415,16 @@ public final class Engine: @unchecked Sendable {
         }
         while true {
             let work = lock.withLock {
-                while (speculation.candidates.isEmpty && speculation.regionsToLookBeyond.isEmpty) || tierUpJobs > 0 { lock.wait() }
+                while (speculation.candidates.isEmpty && speculation.regionsToLookBeyond.isEmpty) || tierUpJobs > 0 || forkPending { lock.wait() }
+                speculationBusy = true
                 defer { speculation.regionsToLookBeyond = [] }
                 return speculation.regionsToLookBeyond
+            }
+            defer {
+                lock.withLock {
+                    speculationBusy = false
+                    lock.broadcast()
+                }
             }
             for (page, pc, distance) in work {
                 let exits = page.exitsElsewhere(from: [pc]).filter { $0 < GuestLimits.addressSpaceSize }
@@ -616,13 +674,31 @@ public final class Engine: @unchecked Sendable {
             if options.synchronousTierUp {
                 recompileOptimized(merged, promoting: region)
             } else {
-                lock.withLock { tierUpJobs += 1 }
-                tierUpQueue.async {
-                    self.recompileOptimized(merged, promoting: region)
-                    self.lock.withLock {
-                        self.tierUpJobs -= 1
-                        self.lock.broadcast()
-                    }
+                lock.withLock {
+                    tierUpJobs += 1
+                    tierUpQueue.append { self.recompileOptimized(merged, promoting: region) }
+                    if !tierUpStarted { startTierUpThread() }
+                    lock.broadcast()
+                }
+            }
+        }
+    }
+
+    /// Starts the thread that runs optimized recompilations one after another. Under the lock.
+    private func startTierUpThread() {
+        tierUpStarted = true
+        BackgroundThread.start {
+            while true {
+                let job = self.lock.withLock {
+                    while self.tierUpQueue.isEmpty || self.forkPending { self.lock.wait() }
+                    self.tierUpBusy = true
+                    return self.tierUpQueue.removeFirst()
+                }
+                job()
+                self.lock.withLock {
+                    self.tierUpBusy = false
+                    self.tierUpJobs -= 1
+                    self.lock.broadcast()
                 }
             }
         }

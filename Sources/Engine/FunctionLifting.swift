@@ -16,10 +16,11 @@ public struct FunctionLifting {
     /// Lifts the code reachable from `start` that stays inside [start, end): a region per page
     /// it enters, as the engine would translate them when the function runs. With
     /// `asOptimizedTier`, as tier-up translates hot code (see `PageLifter.assumesRoundToNearest`).
-    public init(elf: ELFFile, path: String, start: UInt64, end: UInt64, asOptimizedTier: Bool = false) throws {
+    public init(elf: ELFFile, path: String, sysroot: String? = nil, start: UInt64, end: UInt64, asOptimizedTier: Bool = false) throws {
         let memory = try GuestMemory()
-        let program = try Loader.load(elf, path: path, arguments: [path], environment: [], into: memory)
-        let symbols = SymbolTable(elf.symbols, bias: program.loadBias)
+        let symbols = GuestImages()
+        let program = try Loader.load(elf, path: path, arguments: [path], environment: [], paths: GuestPaths(root: sysroot, executable: path),
+                                      images: symbols, into: memory)
         // As a run would translate it: with exact flags unless the program cannot read them.
         let tracksFloatFlags = !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
         let lifter = PageLifter(describe: { symbols.describe($0) }, assumesRoundToNearest: asOptimizedTier,

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHostSyscall
 import ELF
 
 /// The guest address space: one reserved host region of 2^38 bytes between two guards.
@@ -25,6 +26,15 @@ public final class GuestMemory: @unchecked Sendable {
         public var start: UInt64
         public var end: UInt64
         public var protection: Int32
+        /// What `/proc/self/maps` shows for it: a file (with the offset of `start`), `[stack]`, `[heap]`.
+        public var source: Source = .anonymous
+        public var shared = false
+    }
+
+    public enum Source: Equatable, Sendable {
+        case anonymous
+        case named(String)
+        case file(path: String, offset: UInt64, device: UInt64, inode: UInt64)
     }
 
     /// Mapped guest ranges, sorted and disjoint.
@@ -76,12 +86,12 @@ public final class GuestMemory: @unchecked Sendable {
 
     /// Maps fresh zeroed pages (or a file) at a page-aligned guest range, replacing whatever was there.
     public func map(_ start: UInt64, _ length: UInt64, protection: Int32,
-                    file: (fd: Int32, offset: Int64, shared: Bool)? = nil) throws(GuestError) {
-        try mappingLock.withLock { () throws(GuestError) in try mapLocked(start, length, protection: protection, file: file) }
+                    file: (fd: Int32, offset: Int64, shared: Bool)? = nil, name: String? = nil) throws(GuestError) {
+        try mappingLock.withLock { () throws(GuestError) in try mapLocked(start, length, protection: protection, file: file, name: name) }
     }
 
     private func mapLocked(_ start: UInt64, _ length: UInt64, protection: Int32,
-                           file: (fd: Int32, offset: Int64, shared: Bool)?) throws(GuestError) {
+                           file: (fd: Int32, offset: Int64, shared: Bool)?, name: String?) throws(GuestError) {
         precondition(start % Self.pageSize == 0 && length % Self.pageSize == 0)
         guard inBounds(start, length), length > 0 else { throw .badAddress(start) }
         var flags = MAP_FIXED
@@ -96,9 +106,62 @@ public final class GuestMemory: @unchecked Sendable {
         }
         let result = mmap(host(start), Int(length), Self.hostProtection(protection), flags, fd, Int(offset))
         guard result != MAP_FAILED else { throw .hostErrno(errno) }
-        replaceRegions(start, start + length, with: Region(start: start, end: start + length, protection: protection))
+        var region = Region(start: start, end: start + length, protection: protection, shared: file?.shared ?? false)
+        if let file {
+            var status = stat()
+            fstat(file.fd, &status)
+            region.source = .file(path: Self.pathOfDescriptor(file.fd), offset: UInt64(file.offset),
+                                  device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        } else if let name {
+            region.source = .named(name)
+        }
+        replaceRegions(start, start + length, with: region)
         onInvalidate?(start, start + length)
     }
+
+    /// The file a descriptor is open on, as the host names it.
+    public static func pathOfDescriptor(_ fd: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    }
+
+    /// Moves or resizes the mapping at [start, start+oldLength) to [target, target+newLength) as the
+    /// host's mremap does (file pages stay file pages); `target` may equal `start`. The caller
+    /// checks that the new range is free.
+    public func remap(_ start: UInt64, oldLength: UInt64, to target: UInt64, newLength: UInt64) throws(GuestError) {
+        try mappingLock.withLock { () throws(GuestError) in
+            guard let first = region(containing: start), isMapped(start, oldLength, needs: 0) else { throw .hostErrno(EFAULT) }
+            let reserve = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+            // The host pages the mapping moves to must be free for the host's mremap: give that part of the reservation back.
+            let freed: (UInt64, UInt64) = target == start ? (start + oldLength, start + newLength) : (target, target + newLength)
+            if freed.1 > freed.0 { munmap(host(freed.0), Int(freed.1 - freed.0)) }
+            let flags = target == start ? 0 : 3  // MREMAP_MAYMOVE | MREMAP_FIXED
+            let moved = pagelift_host_syscall(Int(SYS_mremap), Int(bitPattern: host(start)), Int(oldLength), Int(newLength), flags,
+                                              Int(bitPattern: host(target)), 0)
+            guard moved != -1 else {
+                let code = errno
+                if freed.1 > freed.0 { _ = mmap(host(freed.0), Int(freed.1 - freed.0), PROT_NONE, reserve, -1, 0) }
+                throw .hostErrno(code)
+            }
+            if target != start {
+                // The host's mremap left a hole where the mapping was: back to the reserve.
+                _ = mmap(host(start), Int(oldLength), PROT_NONE, reserve, -1, 0)
+                replaceRegions(start, start + oldLength, with: nil)
+            } else if newLength < oldLength {
+                _ = mmap(host(start + newLength), Int(oldLength - newLength), PROT_NONE, reserve, -1, 0)
+                replaceRegions(start + newLength, start + oldLength, with: nil)
+            }
+            var moved_ = first
+            moved_.start = target; moved_.end = target + newLength
+            replaceRegions(target, target + newLength, with: moved_)
+            onInvalidate?(start, start + oldLength)
+            if target != start { onInvalidate?(target, target + newLength) }
+        }
+    }
+
+    /// Reinitializes the lock in a forked child, where no other thread is left to hold it.
+    public func reinitializeAfterFork() { mappingLock.reinitialize() }
 
     public func unmap(_ start: UInt64, _ length: UInt64) {
         mappingLock.withLock {
@@ -135,7 +198,14 @@ public final class GuestMemory: @unchecked Sendable {
         for existing in regions {
             if existing.end <= start || existing.start >= end { result.append(existing); continue }
             if existing.start < start { var left = existing; left.end = start; result.append(left) }
-            if existing.end > end { var right = existing; right.start = end; result.append(right) }
+            if existing.end > end {
+                var right = existing
+                right.start = end
+                if case .file(let path, let offset, let device, let inode) = existing.source {
+                    right.source = .file(path: path, offset: offset + (end - existing.start), device: device, inode: inode)
+                }
+                result.append(right)
+            }
         }
         if let region { result.append(region) }
         regions = result.sorted { $0.start < $1.start }

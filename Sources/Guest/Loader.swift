@@ -10,23 +10,78 @@ public struct LoadedProgram: Sendable {
     public var programBreak: UInt64
     public var loadBias: UInt64
     public var executablePath: String
+    /// The lowest address of the stack's reservation (`RLIMIT_STACK` below its top).
+    public var stackLimit: UInt64
+    /// The auxiliary vector as the guest's `/proc/self/auxv` shows it.
+    public var auxiliaryVector: [UInt8]
+    public var arguments: [String]
+    /// The dynamic loader, when the program names one, and where it was placed.
+    public var interpreter: (path: String, bias: UInt64, elf: ELFFile)?
 }
 
 public enum Loader {
     /// Static-pie executables are placed here (the kernel randomizes; tests must not depend on it).
     public static let pieBias: UInt64 = 0x4000_0000
     public static let stackTop: UInt64 = 0x3f_ff00_0000
-    public static let stackSize: UInt64 = 8 << 20
+    /// The stack's reservation when `RLIMIT_STACK` is unlimited, and the most it may be.
+    static let unlimitedStackSize: UInt64 = 1 << 30
+    static let largestStackSize: UInt64 = 32 << 30
+    /// Where `mmap` looks for free room first, and where the dynamic loader is placed.
     public static let mmapBase: UInt64 = 0x20_0000_0000
 
-    /// Maps `elf` into `memory` and builds the initial stack the Linux kernel would:
-    /// argc, argv, envp, auxv, and the strings and random bytes they point to.
+    /// The stack's size as the kernel takes it: the soft `RLIMIT_STACK`.
+    public static var stackSize: UInt64 {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_STACK.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return unlimitedStackSize }
+        return min(max(GuestMemory.pageUp(UInt64(limit.rlim_cur)), 128 << 10), largestStackSize)
+    }
+
+    /// Maps `elf` into `memory` (with its dynamic loader, looked up through `paths`, when it
+    /// names one) and builds the initial stack the Linux kernel would: argc, argv, envp, auxv,
+    /// and the strings and random bytes they point to.
     public static func load(_ elf: ELFFile, path: String, arguments: [String], environment: [String],
-                            into memory: GuestMemory) throws(GuestError) -> LoadedProgram {
-        if let interpreter = elf.interpreter {
-            throw .load("\(path) is dynamically linked (interpreter \(interpreter)); only static and static-pie programs are supported yet")
-        }
+                            paths: GuestPaths, images: GuestImages, into memory: GuestMemory) throws(GuestError) -> LoadedProgram {
         let bias: UInt64 = elf.kind == .sharedObject ? pieBias : 0
+        let stackSize = stackSize
+        let (_, highest) = try mapImage(elf, bias: bias, into: memory, name: path)
+        guard highest <= stackTop - stackSize, highest <= mmapBase else {
+            throw .load("\(path): segments reach into the stack or mmap area")
+        }
+        images.add(path: path, bias: bias, start: elf.loadSegments.map(\.virtualAddress).min()! + bias, end: highest, symbols: elf.symbols)
+
+        var interpreter: (path: String, bias: UInt64, elf: ELFFile)?
+        if let name = elf.interpreter {
+            let hostPath = paths.host(name)
+            let bytes: [UInt8]
+            do { bytes = try readWholeFile(hostPath) } catch {
+                let hint = paths.root == nil ? "; give the guest's root file system with -L ROOT" : " in the guest root \(paths.root!)"
+                throw .load("\(path): cannot load its interpreter \(name)\(hint): \(error)")
+            }
+            let interpreterELF: ELFFile
+            do { interpreterELF = try ELFFile(bytes: bytes) } catch { throw .load("\(path): interpreter \(hostPath): \(error)") }
+            let low = GuestMemory.pageDown(interpreterELF.loadSegments.map(\.virtualAddress).min()!)
+            let high = GuestMemory.pageUp(interpreterELF.loadSegments.map(\.end).max()!)
+            guard interpreterELF.kind == .sharedObject, let start = memory.findFree(high - low, from: mmapBase) else {
+                throw .load("\(path): interpreter \(hostPath) is not a position-independent ELF that fits")
+            }
+            let interpreterBias = start - low
+            _ = try mapImage(interpreterELF, bias: interpreterBias, into: memory, name: hostPath)
+            images.add(path: hostPath, bias: interpreterBias, start: start, end: start + high - low, symbols: interpreterELF.symbols)
+            interpreter = (hostPath, interpreterBias, interpreterELF)
+        }
+
+        try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE, name: "[stack]")
+        let phdr = programHeaderAddress(elf) + bias
+        let (stack, auxv) = buildStack(memory: memory, elf: elf, bias: bias, phdr: phdr, interpreterBias: interpreter?.bias ?? 0,
+                                       path: path, arguments: arguments, environment: environment)
+        let entry = interpreter.map { $0.elf.entry + $0.bias } ?? elf.entry + bias
+        return LoadedProgram(entry: entry, stackPointer: stack, programBreak: highest, loadBias: bias, executablePath: path,
+                             stackLimit: stackTop - stackSize, auxiliaryVector: auxv, arguments: arguments, interpreter: interpreter)
+    }
+
+    /// Maps the loadable segments of `elf` at `bias` with their permissions; returns the lowest
+    /// and the end of the highest page.
+    static func mapImage(_ elf: ELFFile, bias: UInt64, into memory: GuestMemory, name: String) throws(GuestError) -> (UInt64, UInt64) {
         var pageProtections: [UInt64: Int32] = [:]
         for segment in elf.loadSegments {
             var protection: Int32 = 0
@@ -38,9 +93,6 @@ public enum Loader {
                 pageProtections[page, default: 0] |= protection
                 page += GuestMemory.pageSize
             }
-        }
-        guard let highest = pageProtections.keys.max(), highest + GuestMemory.pageSize <= stackTop - stackSize else {
-            throw .load("\(path): segments reach into the stack area")
         }
         // Consecutive pages with the same protection become one mapping: a large .bss is
         // thousands of pages, and mapping them one by one made loading take seconds.
@@ -54,7 +106,7 @@ public enum Loader {
             }
         }
         for range in ranges {
-            try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE)
+            try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE, name: name)
         }
         for segment in elf.loadSegments where segment.fileSize > 0 {
             let start = Int(segment.fileOffset)
@@ -63,14 +115,7 @@ public enum Loader {
         for range in ranges {
             try memory.protect(range.start, range.end - range.start, protection: range.protection)
         }
-
-        try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE)
-        let phdr = programHeaderAddress(elf) + bias
-        let stack = buildStack(memory: memory, elf: elf, bias: bias, phdr: phdr, path: path,
-                               arguments: arguments, environment: environment)
-        return LoadedProgram(entry: elf.entry + bias, stackPointer: stack,
-                             programBreak: highest + GuestMemory.pageSize, loadBias: bias,
-                             executablePath: path)
+        return (ranges.first!.start, ranges.last!.end)
     }
 
     static func programHeaderAddress(_ elf: ELFFile) -> UInt64 {
@@ -91,8 +136,8 @@ public enum Loader {
     /// RV64 IMAFDC as the kernel reports it: one bit per extension letter.
     static let hwcap: UInt64 = "imafdc".unicodeScalars.reduce(0) { $0 | 1 << UInt64($1.value - 97) }
 
-    private static func buildStack(memory: GuestMemory, elf: ELFFile, bias: UInt64, phdr: UInt64, path: String,
-                                   arguments: [String], environment: [String]) -> UInt64 {
+    private static func buildStack(memory: GuestMemory, elf: ELFFile, bias: UInt64, phdr: UInt64, interpreterBias: UInt64, path: String,
+                                   arguments: [String], environment: [String]) -> (UInt64, [UInt8]) {
         var top = stackTop
         func push(_ bytes: [UInt8]) -> UInt64 {
             top -= UInt64(bytes.count)
@@ -113,7 +158,7 @@ public enum Loader {
 
         let auxv: [(AuxiliaryVector, UInt64)] = [
             (.phdr, phdr), (.phent, UInt64(elf.programHeaderEntrySize)), (.phnum, UInt64(elf.programHeaderCount)),
-            (.pagesz, GuestMemory.pageSize), (.base, 0), (.flags, 0), (.entry, elf.entry + bias),
+            (.pagesz, GuestMemory.pageSize), (.base, interpreterBias), (.flags, 0), (.entry, elf.entry + bias),
             (.uid, UInt64(getuid())), (.euid, UInt64(geteuid())), (.gid, UInt64(getgid())), (.egid, UInt64(getegid())),
             (.hwcap, hwcap), (.hwcap2, 0), (.clktck, 100), (.secure, 0), (.random, randomBytes),
             (.platform, platform), (.execfn, execfn), (.null, 0),
@@ -124,6 +169,7 @@ public enum Loader {
 
         top = (top - UInt64(words.count * 8)) & ~15
         for (index, word) in words.enumerated() { memory.store(word, at: top + UInt64(index * 8)) }
-        return top
+        let auxvBytes = auxv.flatMap { [$0.0.rawValue, $0.1] }.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
+        return (top, auxvBytes)
     }
 }

@@ -15,6 +15,12 @@ public final class Lock: @unchecked Sendable {
         pthread_mutex_destroy(mutex); mutex.deallocate()
     }
 
+    /// In a forked child: threads that waited or held the lock in the parent do not exist here.
+    public func reinitialize() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
     public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

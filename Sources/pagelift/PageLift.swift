@@ -12,8 +12,13 @@ struct PageLift: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagelift",
         abstract: "Run Linux RISC-V (RV64GC) programs on x86-64, translated page by page through LLVM.",
-        subcommands: [Run.self, Lift.self, Disasm.self, Compare.self],
+        version: PageLift.version,
+        subcommands: [Run.self, Lift.self, Disasm.self, Compare.self, Binfmt.self],
         defaultSubcommand: Run.self)
+}
+
+extension PageLift {
+    static let version = "pagelift 0.5 (RV64GC user mode, LLVM 19)"
 }
 
 enum OptimizationLevel: Int, EnumerableFlag {
@@ -51,8 +56,19 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a guest program, like qemu-riscv64 PROGRAM ARGS...")
 
     @OptionGroup var optimization: Optimization
-    @Option(name: .customShort("L"), help: "Sysroot for a dynamic program's interpreter and libraries.") var sysroot: String?
-    @Flag(help: "Log every guest syscall to stderr.") var strace = false
+    @Option(name: .customShort("L"), help: ArgumentHelp("The guest's root file system: its dynamic loader and libraries, and the files absolute paths name first (PAGELIFT_LD_PREFIX).", valueName: "root"))
+    var sysroot: String?
+    @Option(name: .customShort("E"), help: ArgumentHelp("Set VAR=VALUE in the guest's environment (PAGELIFT_SET_ENV, comma-separated).", valueName: "var=value"))
+    var setEnvironment: [String] = []
+    @Option(name: .customShort("U"), help: ArgumentHelp("Remove VAR from the guest's environment (PAGELIFT_UNSET_ENV, comma-separated).", valueName: "var"))
+    var unsetEnvironment: [String] = []
+    @Option(name: [.customLong("argv0"), .customShort("0")], help: "The guest's argv[0] (default: PROGRAM as given).") var argv0: String?
+    @Option(name: .customLong("cpu", withSingleDash: true), help: "The guest CPU: rv64 (also any, max); 'help' lists them (PAGELIFT_CPU).")
+    var cpu: String?
+    @Flag(name: [.customLong("strace"), .customLong("strace", withSingleDash: true)], help: "Log every guest syscall to stderr (PAGELIFT_STRACE).")
+    var strace = false
+    @Flag(name: .customLong("quiet-unsupported"), help: "Do not say on stderr which unsupported syscalls the guest made (they still return ENOSYS).")
+    var quietUnsupported = false
     @Option(name: .customLong("dump-ir"), help: "Write every compiled region's IR, as lifted and as optimized, and an index.tsv, to this directory.")
     var dumpIR: String?
     @Flag(name: .customLong("dump-asm"), help: "With --dump-ir, also write each region's host assembly.") var dumpAsm = false
@@ -74,6 +90,17 @@ struct Run: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
 
     func run() throws {
+        let environment = ProcessInfo.environment
+        if let cpu = cpu ?? environment["PAGELIFT_CPU"] {
+            let known = ["rv64", "any", "max"]
+            if cpu == "help" { print("Available CPUs:\n  rv64 (RV64GC with Zba, Zbb, Zbs; also called any and max)"); _exit(0) }
+            guard known.contains(cpu) else { fail("-cpu \(cpu): unknown CPU (known: \(known.joined(separator: ", ")))") }
+        }
+        let root = (sysroot ?? environment["PAGELIFT_LD_PREFIX"]).map(absolutePath)
+        if let root {
+            var status = stat()
+            guard stat(root, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { fail("-L \(root): not a directory") }
+        }
         let bytes: [UInt8]
         do {
             bytes = try readFile(program)
@@ -84,9 +111,12 @@ struct Run: ParsableCommand {
         do { elf = try ELFFile(bytes: bytes) } catch { fail("\(program): \(error)") }
 
         var options = EngineOptions()
+        options.sysroot = root
+        options.quietUnsupported = quietUnsupported
+        options.translatorPath = ProcessInfo.executablePath
         options.optimizationLevel = optimization.level.rawValue
         options.pipeline = optimization.validatedPipeline()
-        options.strace = strace
+        options.strace = strace || environment["PAGELIFT_STRACE"] != nil
         options.tiering = !noTiering
         options.synchronousTierUp = synchronousTierUp
         options.exactFloatFlags = exactFloatFlags
@@ -103,12 +133,22 @@ struct Run: ParsableCommand {
             options.dumpIRDirectory = dumpIR
         }
         options.dumpAssembly = dumpAsm
-        options.cacheDirectory = noCache ? nil : (cacheDir ?? CodeCache.defaultDirectory)
+        options.cacheDirectory = noCache ? nil : (cacheDir.map(absolutePath) ?? CodeCache.defaultDirectory)
         options.perfMap = perfMap
+        options.translatorOptions = translatorOptions(options)
+        var guestEnvironment = hostEnvironment()
+        let unset = unsetEnvironment + (environment["PAGELIFT_UNSET_ENV"].map { $0.split(separator: ",").map(String.init) } ?? [])
+        guestEnvironment.removeAll { entry in unset.contains { entry.hasPrefix($0 + "=") } }
+        for assignment in setEnvironment + (environment["PAGELIFT_SET_ENV"].map { $0.split(separator: ",").map(String.init) } ?? []) {
+            guard let equals = assignment.firstIndex(of: "=") else { fail("-E \(assignment): expected VAR=VALUE") }
+            let name = assignment[..<equals]
+            guestEnvironment.removeAll { $0.hasPrefix(name + "=") }
+            guestEnvironment.append(assignment)
+        }
         let engine: Engine
         do {
-            engine = try Engine(elf: elf, path: absolutePath(program), arguments: [program] + arguments,
-                                environment: hostEnvironment(), options: options)
+            engine = try Engine(elf: elf, path: absolutePath(program), arguments: [argv0 ?? program] + arguments,
+                                environment: guestEnvironment, options: options)
         } catch { fail("\(program): \(error)") }
 
         let ending = engine.run()
@@ -119,6 +159,22 @@ struct Run: ParsableCommand {
         case .exited(let status): _exit(status & 0xff)
         case .killed(let signal, let reason): FaultHandler.die(signal: signal, message: reason)
         }
+    }
+
+    /// The options a RISC-V program the guest executes is started with: the same translation,
+    /// root and cache; not the one-run outputs (statistics, dumps).
+    private func translatorOptions(_ options: EngineOptions) -> [String] {
+        var result = ["-O\(optimization.level.rawValue)"]
+        if let pipeline = optimization.pipeline { result += ["--pipeline", pipeline] }
+        if let root = options.sysroot { result += ["-L", root] }
+        if options.strace { result.append("--strace") }
+        if quietUnsupported { result.append("--quiet-unsupported") }
+        if let directory = options.cacheDirectory { result += ["--cache-dir", directory] } else { result.append("--no-cache") }
+        if noTiering { result.append("--no-tiering") }
+        if let tierThreshold { result += ["--tier-threshold", String(tierThreshold)] }
+        if exactFloatFlags { result.append("--exact-fp-flags") }
+        if perfMap { result.append("--perf-map") }
+        return result
     }
 
     private func printStatistics(_ s: EngineStatistics) {
@@ -168,6 +224,8 @@ struct Lift: ParsableCommand {
     @Option(help: "The function, by address (0x... or decimal).") var addr: String?
     @Flag(name: .customLong("before-opt"), help: "Print the IR as lifted, before optimization.") var beforeOptimization = false
     @Flag(help: "Also print the x86-64 assembly LLVM generates.") var asm = false
+    @Option(name: .customShort("L"), help: ArgumentHelp("The guest's root file system, for a dynamic program's loader.", valueName: "root"))
+    var sysroot: String?
     @Flag(name: .customLong("tier-up"),
           help: "Translate as tier-up does for hot code: dynamic-rounding FP operations for round-to-nearest-even only.")
     var tierUp = false
@@ -197,7 +255,8 @@ struct Lift: ParsableCommand {
         let pipeline = optimization.validatedPipeline() ?? PassPipeline(level: optimization.level.rawValue)
         do {
             try LLVMOptions.apply(try TierConfiguration.load(executablePath: absolutePath(CommandLine.arguments[0])).llvmOptions)
-            let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), start: start, end: end, asOptimizedTier: tierUp)
+            let root = (sysroot ?? ProcessInfo.environment["PAGELIFT_LD_PREFIX"]).map(absolutePath)
+            let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), sysroot: root, start: start, end: end, asOptimizedTier: tierUp)
             if let problem = lifted.module.verify() { fail("internal error: lifted IR does not verify: \(problem)") }
             let generator = try CodeGenerator(optimizationLevel: optimization.level.rawValue)
             if !beforeOptimization { try pipeline.run(on: lifted.module, targetMachine: generator.targetMachine) }
@@ -265,4 +324,52 @@ func hostEnvironment() -> [String] {
         cursor += 1
     }
     return result
+}
+
+/// The host process: its environment and its own executable.
+enum ProcessInfo {
+    static var environment: [String: String] {
+        var result: [String: String] = [:]
+        for entry in hostEnvironment() {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            result[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// This translator's executable, which a guest's execve of a RISC-V program starts again.
+    static let executablePath: String = {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    }()
+}
+
+/// Prints (or installs) the binfmt_misc registration that has the kernel run RISC-V programs
+/// through pagelift, as qemu-binfmt-conf.sh does for qemu-riscv64.
+struct Binfmt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the binfmt_misc line that runs riscv64 ELF programs through pagelift; --install registers it.")
+
+    @Flag(help: "Write the line to /proc/sys/fs/binfmt_misc/register (needs root and binfmt_misc mounted).") var install = false
+    @Option(help: "The translator the kernel runs (default: this pagelift).") var translator: String?
+
+    /// ELF64, little-endian, version 1, executable or shared object (the mask's 0xfe), machine 243.
+    static let magic = "\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xf3\\x00"
+    static let mask = "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+
+    static func line(translator: String) -> String {
+        // F: the kernel opens the translator when the line is registered, so it works in containers and chroots too.
+        ":pagelift-riscv64:M::\(magic):\(mask):\(translator):F"
+    }
+
+    func run() throws {
+        let text = Self.line(translator: translator.map(absolutePath) ?? ProcessInfo.executablePath)
+        guard install else { print(text); return }
+        let register = "/proc/sys/fs/binfmt_misc/register"
+        guard let file = fopen(register, "w") else { fail("cannot open \(register): \(String(cString: strerror(errno))) (is binfmt_misc mounted, and are you root?)") }
+        let written = fputs(text, file)
+        guard written >= 0, fclose(file) == 0 else { fail("registering with \(register) failed: \(String(cString: strerror(errno)))") }
+        print("registered: \(text)")
+    }
 }

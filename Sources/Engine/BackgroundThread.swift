@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts a detached host thread of the translator's own. Not a Dispatch queue: a forked child
+/// has none of its parent's threads and must be able to start them again, which libdispatch's
+/// worker pool does not promise.
+enum BackgroundThread {
+    static func start(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        // LLVM's optimizer recurses deeply on large regions.
+        pthread_attr_setstacksize(&attributes, 64 << 20)
+        let result = pthread_create(&thread, &attributes, { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        precondition(result == 0, "cannot start a translator thread: \(String(cString: strerror(result)))")
+    }
+
+    private final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+}

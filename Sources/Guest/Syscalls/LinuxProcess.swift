@@ -1,0 +1,251 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHostSyscall
+import ELF
+
+/// What the dispatcher must do after a syscall.
+public enum SyscallOutcome: Equatable, Sendable {
+    case resume
+    case exit(Int32)
+    case signal(Int32)     // the guest raised a signal whose default action ends it
+}
+
+/// What the runtime around the syscalls must do when the process forks or replaces itself:
+/// the translator's background threads must hold no lock across `fork`, and `execve` of a
+/// RISC-V program starts this translator again with the same options.
+public struct ProcessHooks: Sendable {
+    /// Before `fork`: background threads finish what they are doing and wait.
+    public var prepareFork: @Sendable () -> Void = {}
+    /// After `fork`, in the parent (`false`) or the child (`true`).
+    public var afterFork: @Sendable (_ inChild: Bool) -> Void = { _ in }
+    /// The translator's own executable and the options a RISC-V child is started with.
+    public var translatorPath: String = ""
+    public var translatorOptions: [String] = []
+    public init() {}
+}
+
+/// Linux user-mode emulation for one guest process: the RISC-V (asm-generic) syscall ABI
+/// mapped onto the host's. Arguments in a0..a5, number in a7, result in a0. The handlers live
+/// in one file per family (`FileSyscalls`, `MemorySyscalls`, ...); most are the host's own call
+/// with guest pointers turned into host ones (`Argument`), since guest memory is host memory.
+public final class LinuxProcess: @unchecked Sendable {
+    public let memory: GuestMemory
+    public let paths: GuestPaths
+    public let images: GuestImages
+    public var executablePath: String { paths.executable }
+    public var strace = false
+    /// Unsupported syscalls are said on stderr once per number unless this is set.
+    public var quietUnsupported = false
+    public var hooks = ProcessHooks()
+    public internal(set) var programBreak: UInt64
+    let initialBreak: UInt64
+    /// The lowest address of the stack's reservation: mmap places nothing at or above it.
+    let stackLimit: UInt64
+    /// What the guest's `/proc/self/auxv` and `/proc/self/cmdline` show.
+    let auxiliaryVector: [UInt8]
+    let commandLine: [String]
+    /// Guest sigaction structs by signal number, and the mask (delivery is not implemented yet).
+    var signalActions: [Int: (handler: UInt64, flags: UInt64, mask: UInt64)] = [:]
+    var signalMask: UInt64 = 0
+    var alternateSignalStack: (sp: UInt64, flags: UInt64, size: UInt64) = (0, 2, 0)
+    private var reportedUnsupported = Set<Int>()
+    /// Handlers that decide the process's fate instead of returning a value.
+    var outcome: SyscallOutcome = .resume
+
+    public init(memory: GuestMemory, program: LoadedProgram, paths: GuestPaths, images: GuestImages) {
+        self.memory = memory
+        self.paths = paths
+        self.images = images
+        self.programBreak = program.programBreak
+        self.initialBreak = program.programBreak
+        self.stackLimit = program.stackLimit
+        self.auxiliaryVector = program.auxiliaryVector
+        self.commandLine = program.arguments
+    }
+
+    struct Call: Sendable {
+        let cpu: CPUState
+        let number: Int
+        var arguments: [UInt64]
+        subscript(_ index: Int) -> UInt64 { arguments[index] }
+        func int(_ index: Int) -> Int64 { Int64(bitPattern: arguments[index]) }
+        func int32(_ index: Int) -> Int32 { Int32(truncatingIfNeeded: arguments[index]) }
+    }
+
+    typealias Handler = @Sendable (LinuxProcess, Call) -> Int64
+
+    struct Entry {
+        let arity: Int
+        let handler: Handler
+    }
+
+    /// How a passed-through argument reaches the host.
+    enum Argument {
+        case value
+        /// A guest address: the host address of the same byte (0 stays NULL).
+        case pointer
+        /// A guest path, looked up in the guest root first (`GuestPaths`).
+        case path
+        /// A guest string passed as it is (a symlink's target, a memfd's name).
+        case string
+    }
+
+    struct Table {
+        var entries: [Int: Entry] = [:]
+        mutating func define(_ number: SyscallNumber, _ arity: Int, _ handler: @escaping Handler) {
+            precondition(entries[number.rawValue] == nil, "\(number) defined twice")
+            entries[number.rawValue] = Entry(arity: arity, handler: handler)
+        }
+        /// The host's call of number `host` with the same arguments, pointers and paths translated.
+        mutating func passthrough(_ number: SyscallNumber, _ host: Int32, _ arguments: [Argument]) {
+            define(number, arguments.count) { p, c in p.forward(host, arguments, c) }
+        }
+    }
+
+    static let table: [Int: Entry] = {
+        var table = Table()
+        defineFileCalls(&table)
+        definePollingCalls(&table)
+        defineMemoryCalls(&table)
+        defineProcessCalls(&table)
+        defineSignalCalls(&table)
+        defineSocketCalls(&table)
+        defineTimeCalls(&table)
+        defineSystemCalls(&table)
+        return table.entries
+    }()
+
+    /// Calls the guest makes that are answered ENOSYS on purpose and without a word on stderr:
+    /// their callers have a fallback that the kernels qemu emulates give them as well.
+    static let declined: Set<Int> = [SyscallNumber.rseq, .io_uring_setup, .pidfd_open, .landlock_create_ruleset,
+                                     .perf_event_open, .bpf, .userfaultfd, .seccomp].reduce(into: []) { $0.insert($1.rawValue) }
+
+    public func handle(_ cpu: CPUState) -> SyscallOutcome {
+        let number = Int(cpu[x: 17])
+        let call = Call(cpu: cpu, number: number, arguments: (10...15).map { cpu[x: $0] })
+        outcome = .resume
+        let result: Int64
+        let entry = Self.table[number]
+        if let entry {
+            result = entry.handler(self, call)
+        } else {
+            result = unsupported(call)
+        }
+        if strace { traceLine(call: call, result: result, known: entry != nil) }
+        if outcome == .resume { cpu[x: 10] = UInt64(bitPattern: result) }
+        return outcome
+    }
+
+    /// ENOSYS, said once per syscall number (`--quiet-unsupported` silences it): a program that
+    /// silently gets an error it never expected can print wrong results and exit 0.
+    func unsupported(_ call: Call, _ why: String = "") -> Int64 {
+        if !quietUnsupported, !Self.declined.contains(call.number), reportedUnsupported.insert(call.number).inserted {
+            FaultHandler.writeError("pagelift: unsupported syscall \(SyscallNumber.name(of: call.number)) (\(call.number))\(why.isEmpty ? "" : ", \(why)"), returned ENOSYS\n")
+        }
+        return -Int64(ENOSYS)
+    }
+
+    private func traceLine(call: Call, result: Int64, known: Bool) {
+        let arity = Self.table[call.number]?.arity ?? 6
+        let arguments = call.arguments.prefix(arity).map { "0x" + String($0, radix: 16) }.joined(separator: ",")
+        var line = "\(getpid()) \(SyscallNumber.name(of: call.number))(\(arguments))"
+        switch outcome {
+        case .resume:
+            line += result < 0 && result > -4096 ? " = -1 errno=\(-result) (\(String(cString: strerror(Int32(-result)))))" : " = \(result)"
+        case .exit(let status): line += " = ? (exit \(status))"
+        case .signal(let signal): line += " = ? (signal \(signal))"
+        }
+        if !known { line += " (unsupported: returned ENOSYS)" }
+        FaultHandler.writeError(line + "\n")
+    }
+
+    // MARK: The vocabulary of handlers
+
+    /// A host pointer for a guest buffer, or nil (EFAULT) if any of it is outside mapped memory.
+    func buffer(_ address: UInt64, _ length: UInt64, writable: Bool = false) -> UnsafeMutableRawPointer? {
+        if length == 0 { return memory.host(address) }
+        guard memory.isMapped(address, length, needs: writable ? PROT_WRITE : PROT_READ) else { return nil }
+        return memory.host(address)
+    }
+
+    /// The host address of guest address `address` for the host kernel to use, 0 for 0, nil
+    /// (EFAULT) outside the guest address space. Unmapped guest pages are PROT_NONE host
+    /// pages, so the host kernel answers EFAULT for them itself.
+    func hostAddress(_ address: UInt64) -> Int? {
+        if address == 0 { return 0 }
+        guard address < GuestLimits.addressSpaceSize else { return nil }
+        return Int(bitPattern: UInt(bitPattern: memory.host(address)))
+    }
+
+    func string(_ address: UInt64) -> String? { memory.string(at: address) }
+
+    /// A guest path argument, as the host must look it up (see `GuestPaths`).
+    func path(_ address: UInt64) -> String? { string(address).map(paths.host) }
+
+    /// A NUL-terminated array of guest string pointers (argv, envp).
+    func stringArray(_ address: UInt64) -> [String]? {
+        guard address != 0 else { return [] }
+        var result: [String] = []
+        var cursor = address
+        while result.count < 1 << 20 {
+            guard memory.isMapped(cursor, 8) else { return nil }
+            let pointer = memory.load(cursor, as: UInt64.self)
+            if pointer == 0 { return result }
+            guard let text = memory.string(at: pointer, limit: 1 << 20) else { return nil }
+            result.append(text)
+            cursor += 8
+        }
+        return nil
+    }
+
+    /// -errno for a failed host call, the result otherwise.
+    static func host(_ result: Int) -> Int64 { result < 0 ? -Int64(errno) : Int64(result) }
+    static func host(_ result: Int32) -> Int64 { host(Int(result)) }
+
+    static let efault = -Int64(EFAULT)
+    static let einval = -Int64(EINVAL)
+
+    /// The host's raw syscall: -1 and errno on failure, like the libc wrappers `host(_:)` expects.
+    static func hostSyscall(_ number: Int32, _ a0: Int = 0, _ a1: Int = 0, _ a2: Int = 0, _ a3: Int = 0, _ a4: Int = 0, _ a5: Int = 0) -> Int {
+        pagelift_host_syscall(Int(number), a0, a1, a2, a3, a4, a5)
+    }
+
+    /// The host syscall `number` with the guest's arguments, translated as `kinds` says.
+    func forward(_ number: Int32, _ kinds: [Argument], _ c: Call) -> Int64 {
+        var raw = [Int](repeating: 0, count: 6)
+        var strings: [UnsafeMutablePointer<CChar>] = []
+        defer { strings.forEach { free($0) } }
+        for (index, kind) in kinds.enumerated() {
+            let value = c[index]
+            switch kind {
+            case .value:
+                raw[index] = Int(bitPattern: UInt(value))
+            case .pointer:
+                guard let address = hostAddress(value) else { return Self.efault }
+                raw[index] = address
+            case .path, .string:
+                guard value != 0 else { continue }
+                guard let text = kind == .path ? path(value) : string(value) else { return Self.efault }
+                let copy = strdup(text)!
+                strings.append(copy)
+                raw[index] = Int(bitPattern: copy)
+            }
+        }
+        return Self.host(Self.hostSyscall(number, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]))
+    }
+
+    /// Host iovecs for `count` guest iovecs at `address`, or nil (EFAULT).
+    func iovecs(_ address: UInt64, count: Int) -> [iovec]? {
+        guard count >= 0, count <= 1024 else { return nil }
+        guard count == 0 || buffer(address, UInt64(count * 16)) != nil else { return nil }
+        var vectors: [iovec] = []
+        for index in 0..<count {
+            let base = memory.load(address + UInt64(index * 16), as: UInt64.self)
+            let length = memory.load(address + UInt64(index * 16 + 8), as: UInt64.self)
+            guard let pointer = hostAddress(base) else { return nil }
+            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(bitPattern: pointer), iov_len: Int(length)))
+        }
+        return vectors
+    }
+}

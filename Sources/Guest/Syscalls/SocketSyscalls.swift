@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHostSyscall
+
+/// Sockets: addresses, options and control messages have one layout on RISC-V and x86-64
+/// (LP64 both), so only the pointers inside `struct msghdr` need translating.
+extension LinuxProcess {
+    static func defineSocketCalls(_ t: inout Table) {
+        t.passthrough(.socket, SYS_socket, [.value, .value, .value])
+        t.passthrough(.socketpair, SYS_socketpair, [.value, .value, .value, .pointer])
+        t.passthrough(.bind, SYS_bind, [.value, .pointer, .value])
+        t.passthrough(.listen, SYS_listen, [.value, .value])
+        t.passthrough(.accept, SYS_accept, [.value, .pointer, .pointer])
+        t.passthrough(.accept4, SYS_accept4, [.value, .pointer, .pointer, .value])
+        t.passthrough(.connect, SYS_connect, [.value, .pointer, .value])
+        t.passthrough(.getsockname, SYS_getsockname, [.value, .pointer, .pointer])
+        t.passthrough(.getpeername, SYS_getpeername, [.value, .pointer, .pointer])
+        t.passthrough(.sendto, SYS_sendto, [.value, .pointer, .value, .value, .pointer, .value])
+        t.passthrough(.recvfrom, SYS_recvfrom, [.value, .pointer, .value, .value, .pointer, .pointer])
+        t.passthrough(.setsockopt, SYS_setsockopt, [.value, .value, .value, .pointer, .value])
+        t.passthrough(.getsockopt, SYS_getsockopt, [.value, .value, .value, .pointer, .pointer])
+        t.passthrough(.shutdown, SYS_shutdown, [.value, .value])
+        t.define(.sendmsg, 3) { p, c in p.message(SYS_sendmsg, c) }
+        t.define(.recvmsg, 3) { p, c in p.message(SYS_recvmsg, c) }
+    }
+
+    /// sendmsg and recvmsg through a host `struct msghdr` whose pointers are translated; what
+    /// the host writes back (lengths, flags) is copied to the guest's.
+    private func message(_ number: Int32, _ c: Call) -> Int64 {
+        let header = c[1]
+        guard buffer(header, 56, writable: number == SYS_recvmsg) != nil else { return Self.efault }
+        func field(_ offset: UInt64) -> UInt64 { memory.load(header + offset, as: UInt64.self) }
+        guard let name = hostAddress(field(0)), let control = hostAddress(field(32)),
+              let vectors = iovecs(field(16), count: Int(truncatingIfNeeded: field(24))) else { return Self.efault }
+        return vectors.withUnsafeBufferPointer { vectorPointer in
+            var host = msghdr(msg_name: UnsafeMutableRawPointer(bitPattern: name), msg_namelen: UInt32(truncatingIfNeeded: field(8)),
+                              msg_iov: UnsafeMutablePointer(mutating: vectorPointer.baseAddress), msg_iovlen: vectors.count,
+                              msg_control: UnsafeMutableRawPointer(bitPattern: control), msg_controllen: Int(field(40)),
+                              msg_flags: Int32(truncatingIfNeeded: field(48)))
+            let result = withUnsafeMutablePointer(to: &host) { Self.hostSyscall(number, Int(c.int32(0)), Int(bitPattern: $0), Int(c.int32(2))) }
+            if number == SYS_recvmsg, result >= 0 {
+                memory.store(UInt32(host.msg_namelen), at: header + 8)
+                memory.store(UInt64(host.msg_controllen), at: header + 40)
+                memory.store(host.msg_flags, at: header + 48)
+            }
+            return Self.host(result)
+        }
+    }
+}
