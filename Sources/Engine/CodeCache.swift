@@ -12,8 +12,16 @@ import RISCV
 /// ignored (and overwritten by the next store), never run. The key covers everything the
 /// code depends on: the guest instructions and their addresses, the entries, the pipeline
 /// and codegen level, the host CPU, and the versions of PageLift and LLVM.
+///
+/// Cached code is executed, so the directory must be the user's own: one another user or
+/// group can write is refused, and entries are written owner-only. The cache is bounded:
+/// loading an entry marks it used (its modification time), and a process that stored entries
+/// removes the least recently used ones at exit once the total passes `maximumSize`.
 public final class CodeCache: @unchecked Sendable {
     public let directory: String
+    /// Bytes the entries may take in all (`--cache-max-size`, like ccache's max_size).
+    public let maximumSize: UInt64
+    public static let defaultMaximumSize: UInt64 = 2 << 30
     static let magic: [UInt8] = Array("PLCACHE1".utf8)
     /// This build of the translator: a rebuilt pagelift may translate the same guest code
     /// differently, so entries are tied to the executable's size and modification time.
@@ -23,14 +31,23 @@ public final class CodeCache: @unchecked Sendable {
         return "pagelift \(status.st_size) \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }()
 
-    public init(directory: String) throws {
+    public init(directory: String, maximumSize: UInt64 = CodeCache.defaultMaximumSize) throws {
         self.directory = directory
+        self.maximumSize = maximumSize
         var path = ""
         for component in directory.split(separator: "/") {
             path += "/" + component
-            guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
                 throw ConfigurationError("cannot create the code cache \(directory): \(String(cString: strerror(errno)))")
             }
+        }
+        var status = stat()
+        guard lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw ConfigurationError("the code cache \(directory) is not a directory")
+        }
+        guard status.st_uid == geteuid(), status.st_mode & 0o022 == 0 else {
+            throw ConfigurationError("refusing the code cache \(directory): cached code is executed, and this directory is "
+                                     + (status.st_uid != geteuid() ? "owned by another user" : "writable by its group or others"))
         }
     }
 
@@ -90,13 +107,16 @@ public final class CodeCache: @unchecked Sendable {
 
     /// The cached object and its function name for `key`, or nil when absent, stale or damaged.
     public func load(_ key: [UInt8]) -> (object: ObjectCode, symbol: String)? {
-        guard let bytes = readAll(path(for: key)) else { return nil }
+        let file = path(for: key)
+        guard let bytes = readAll(file) else { return nil }
         var reader = EntryReader(bytes: bytes)
         guard reader.take(Self.magic.count) == Self.magic,
               let storedKey = reader.takeBlock(), storedKey == key,
               let symbol = reader.takeBlock(), let object = reader.takeBlock(),
               let checksum = reader.take(8), reader.atEnd,
               checksum == Self.checksum(Array(bytes.dropLast(8))) else { return nil }
+        // Used now: the last to be evicted.
+        utimensat(AT_FDCWD, file, nil, 0)
         return (ObjectCode(bytes: object), String(decoding: symbol, as: UTF8.self))
     }
 
@@ -109,10 +129,41 @@ public final class CodeCache: @unchecked Sendable {
         }
         bytes += Self.checksum(bytes)
         let final = path(for: key), temporary = final + ".\(getpid()).tmp"
-        guard let file = fopen(temporary, "wb") else { return }
-        let written = fwrite(bytes, 1, bytes.count, file)
-        fclose(file)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            guard count > 0 else { break }
+            written += count
+        }
+        close(fd)
         if written == bytes.count { rename(temporary, final) } else { unlink(temporary) }
+    }
+
+    /// Removes the least recently used entries until they take at most 90% of `maximumSize`,
+    /// if they take more than all of it now. Returns the number of entries removed.
+    @discardableResult
+    public func trim() -> Int {
+        guard let listing = opendir(directory) else { return 0 }
+        var entries: [(path: String, size: UInt64, used: Int)] = []
+        var total: UInt64 = 0
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(".o") else { continue }
+            var status = stat()
+            let path = directory + "/" + name
+            guard stat(path, &status) == 0 else { continue }
+            entries.append((path, UInt64(status.st_size), status.st_mtim.tv_sec))
+            total += UInt64(status.st_size)
+        }
+        closedir(listing)
+        guard total > maximumSize else { return 0 }
+        var removed = 0
+        for entry in entries.sorted(by: { $0.used < $1.used }) where total > maximumSize / 10 * 9 {
+            if unlink(entry.path) == 0 { total -= entry.size; removed += 1 }
+        }
+        return removed
     }
 
     static func checksum(_ bytes: [UInt8]) -> [UInt8] {

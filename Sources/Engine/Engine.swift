@@ -21,6 +21,8 @@ public struct EngineOptions: Sendable {
     public var perfMap = false
     /// Where compiled regions persist between runs; nil turns the cache off.
     public var cacheDirectory: String? = nil
+    /// The most the cache's entries may take (least recently used ones go first).
+    public var cacheMaximumSize = CodeCache.defaultMaximumSize
     /// Compile every region cheaply first and only hot ones at `optimizationLevel`.
     public var tiering = true
     public var tiers = TierConfiguration()
@@ -203,7 +205,14 @@ public final class Engine: @unchecked Sendable {
             baseGenerator = try CodeGenerator(optimizationLevel: options.optimizationLevel)
         }
         optimizedPipeline = chosen
-        cache = try options.cacheDirectory.map { try CodeCache(directory: $0) }
+        var cache: CodeCache? = nil
+        if let directory = options.cacheDirectory {
+            // A cache that cannot be used costs speed, not the run.
+            do { cache = try CodeCache(directory: directory, maximumSize: options.cacheMaximumSize) } catch {
+                FaultHandler.writeError("pagelift: warning: \(error); running without the code cache\n")
+            }
+        }
+        self.cache = cache
         try jit.defineAbsolute([
             RuntimeSymbols.regionHot: unsafeBitCast(regionHotHelper, to: UInt64.self),
             RuntimeSymbols.guestMemory: memory.baseAddress,
@@ -263,6 +272,11 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// At the guest's end: keeps the code cache within its size, if this process added to it.
+    public func finish() {
+        if let cache, lock.withLock({ stats.cacheStores }) > 0 { cache.trim() }
+    }
+
     /// Runs the guest until it exits or dies.
     public func run() -> GuestTermination {
         FaultHandler.install()
@@ -280,8 +294,10 @@ public final class Engine: @unchecked Sendable {
             case .none: continue
             case .exit: return .exited(Int32(truncatingIfNeeded: cpu.stopDetail))
             case .signal:
+                // As the kernel (and qemu) do, only a signal that would dump core is said.
                 let signal = Int32(cpu.stopDetail)
-                return .killed(signal: signal, reason: "pagelift: guest terminated by \(FaultHandler.signalName(signal))")
+                let said = FaultHandler.dumpsCore(signal) ? "pagelift: guest terminated by \(FaultHandler.signalName(signal))" : ""
+                return .killed(signal: signal, reason: said)
             case .illegalInstruction:
                 return .killed(signal: SIGILL, reason: "pagelift: guest \(FaultHandler.signalName(SIGILL)): \(describeInstruction(at: cpu.pc, bits: UInt32(truncatingIfNeeded: cpu.stopDetail)))")
             case .breakpoint:

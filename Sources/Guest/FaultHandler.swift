@@ -28,7 +28,7 @@ public enum FaultHandler {
     /// Terminates the process by `signal` after printing `message`, as qemu-riscv64 does
     /// for an uncaught guest signal (without writing a core file).
     public static func die(signal: Int32, message: String) -> Never {
-        writeError(message + "\n")
+        if !message.isEmpty { writeError(message + "\n") }
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
         var action = sigaction()
@@ -42,9 +42,21 @@ public enum FaultHandler {
         _exit(128 + signal)
     }
 
-    static func writeError(_ text: String) {
+    public static func writeError(_ text: String) {
         var text = text
         text.withUTF8 { buffer in _ = Glibc.write(2, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Whether the host's disposition of `signal` is to ignore it.
+    public static func hostIgnores(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0, let handler = current.__sigaction_handler.sa_handler else { return false }
+        return unsafeBitCast(handler, to: Int.self) == 1  // SIG_IGN
+    }
+
+    /// Whether the signal's default action dumps core (rather than only terminating).
+    public static func dumpsCore(_ signal: Int32) -> Bool {
+        [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS].contains(signal)
     }
 
     public static func signalName(_ signal: Int32) -> String {

@@ -29,6 +29,26 @@ public enum Loader {
     /// Where `mmap` looks for free room first, and where the dynamic loader is placed.
     public static let mmapBase: UInt64 = 0x20_0000_0000
 
+    /// Shared libraries (and the dynamic loader) are placed in this zone at addresses chosen by
+    /// their paths (see `libraryAddress`), in slots of `librarySlot` bytes.
+    static let libraryZone: UInt64 = 0x28_0000_0000
+    public static let libraryZoneSize: UInt64 = 56 << 30
+    static let librarySlot: UInt64 = 2 << 20
+
+    /// The address for a library of `length` bytes at `path`: a slot chosen by a hash of the path,
+    /// or one of the next few if that one is taken, or nil.
+    public static func libraryAddress(for path: String, length: UInt64, in memory: GuestMemory, below limit: UInt64) -> UInt64? {
+        let slots = libraryZoneSize / librarySlot
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for probe in 0..<UInt64(8) {
+            let start = libraryZone + ((hash &+ probe &* 0x9e37_79b9) % slots) * librarySlot
+            guard start + length <= libraryZone + libraryZoneSize, start + length <= limit else { continue }
+            if !memory.regions.contains(where: { $0.start < start + length && $0.end > start }) { return start }
+        }
+        return nil
+    }
+
     /// The stack's size as the kernel takes it: the soft `RLIMIT_STACK`.
     public static var stackSize: UInt64 {
         var limit = rlimit()
@@ -61,7 +81,9 @@ public enum Loader {
             do { interpreterELF = try ELFFile(bytes: bytes) } catch { throw .load("\(path): interpreter \(hostPath): \(error)") }
             let low = GuestMemory.pageDown(interpreterELF.loadSegments.map(\.virtualAddress).min()!)
             let high = GuestMemory.pageUp(interpreterELF.loadSegments.map(\.end).max()!)
-            guard interpreterELF.kind == .sharedObject, let start = memory.findFree(high - low, from: mmapBase) else {
+            guard interpreterELF.kind == .sharedObject,
+                  let start = libraryAddress(for: hostPath, length: high - low, in: memory, below: stackTop - stackSize)
+                    ?? memory.findFree(high - low, from: mmapBase) else {
                 throw .load("\(path): interpreter \(hostPath) is not a position-independent ELF that fits")
             }
             let interpreterBias = start - low

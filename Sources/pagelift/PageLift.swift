@@ -77,6 +77,8 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("stats-json"), help: "Write the statistics as JSON to this file at exit.") var statsJSON: String?
     @Flag(name: .customLong("no-cache"), help: "Neither read nor write the on-disk cache of compiled code.") var noCache = false
     @Option(name: .customLong("cache-dir"), help: "Where compiled code is cached (default: $XDG_CACHE_HOME/pagelift).") var cacheDir: String?
+    @Option(name: .customLong("cache-max-size"), help: ArgumentHelp("The most the code cache may hold, as 500M or 2G (PAGELIFT_CACHE_MAX_SIZE; default 2G).", valueName: "size"))
+    var cacheMaxSize: String?
     @Flag(name: .customLong("no-tiering"), help: "Compile every region at the chosen level at once, instead of cheaply first and again when hot.")
     var noTiering = false
     @Option(name: .customLong("tier-threshold"), help: "Executions after which a region is recompiled optimized (default: Configs/tiers.conf).")
@@ -93,7 +95,11 @@ struct Run: ParsableCommand {
         let environment = ProcessInfo.environment
         if let cpu = cpu ?? environment["PAGELIFT_CPU"] {
             let known = ["rv64", "any", "max"]
-            if cpu == "help" { print("Available CPUs:\n  rv64 (RV64GC with Zba, Zbb, Zbs; also called any and max)"); _exit(0) }
+            if cpu == "help" {
+                var text = "Available CPUs:\n  rv64 (RV64GC with Zba, Zbb, Zbs; also called any and max)\n"
+                text.withUTF8 { _ = Glibc.write(1, $0.baseAddress, $0.count) }
+                _exit(0)
+            }
             guard known.contains(cpu) else { fail("-cpu \(cpu): unknown CPU (known: \(known.joined(separator: ", ")))") }
         }
         let root = (sysroot ?? environment["PAGELIFT_LD_PREFIX"]).map(absolutePath)
@@ -134,6 +140,10 @@ struct Run: ParsableCommand {
         }
         options.dumpAssembly = dumpAsm
         options.cacheDirectory = noCache ? nil : (cacheDir.map(absolutePath) ?? CodeCache.defaultDirectory)
+        if let text = cacheMaxSize ?? environment["PAGELIFT_CACHE_MAX_SIZE"] {
+            guard let size = byteCount(text) else { fail("--cache-max-size \(text): expected a size such as 500M or 2G") }
+            options.cacheMaximumSize = size
+        }
         options.perfMap = perfMap
         options.translatorOptions = translatorOptions(options)
         var guestEnvironment = hostEnvironment()
@@ -152,6 +162,7 @@ struct Run: ParsableCommand {
         } catch { fail("\(program): \(error)") }
 
         let ending = engine.run()
+        engine.finish()
         if stats { printStatistics(engine.statistics) }
         if let statsJSON { writeStatisticsJSON(engine.statistics, to: statsJSON) }
         switch ending {
@@ -169,7 +180,11 @@ struct Run: ParsableCommand {
         if let root = options.sysroot { result += ["-L", root] }
         if options.strace { result.append("--strace") }
         if quietUnsupported { result.append("--quiet-unsupported") }
-        if let directory = options.cacheDirectory { result += ["--cache-dir", directory] } else { result.append("--no-cache") }
+        if let directory = options.cacheDirectory {
+            result += ["--cache-dir", directory, "--cache-max-size", String(options.cacheMaximumSize)]
+        } else {
+            result.append("--no-cache")
+        }
         if noTiering { result.append("--no-tiering") }
         if let tierThreshold { result += ["--tier-threshold", String(tierThreshold)] }
         if exactFloatFlags { result.append("--exact-fp-flags") }
@@ -310,8 +325,21 @@ func createDirectory(_ path: String) throws {
     guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw HostError(description: String(cString: strerror(errno))) }
 }
 
+/// A size with an optional K, M or G suffix (powers of 1024).
+func byteCount(_ text: String) -> UInt64? {
+    let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    if let last = text.uppercased().last, let unit = units[last] { return UInt64(text.dropLast()).map { $0 * unit } }
+    return UInt64(text)
+}
+
+/// `path` resolved (links followed) if it exists, else made absolute against the current directory.
 func absolutePath(_ path: String) -> String {
-    guard let resolved = realpath(path, nil) else { return path }
+    guard let resolved = realpath(path, nil) else {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        return String(cString: buffer) + "/" + path
+    }
     defer { free(resolved) }
     return String(cString: resolved)
 }

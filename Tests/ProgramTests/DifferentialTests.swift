@@ -16,9 +16,9 @@ import Testing
     @Test(arguments: GuestProgram.all, modes)
     func matchesQemu(program: GuestProgram, mode: [String]) throws {
         let binary = try program.binary()
-        let expected = try Execution.run([Tools.qemu, binary.path] + program.arguments,
+        let expected = try Execution.run([Tools.qemu] + program.rootArguments + [binary.path] + program.arguments,
                                          input: program.standardInput, environment: Self.environment)
-        let actual = try Execution.run([Tools.pagelift] + mode + [binary.path] + program.arguments,
+        let actual = try Execution.run([Tools.pagelift] + mode + program.rootArguments + [binary.path] + program.arguments,
                                        input: program.standardInput, environment: Self.environment)
         #expect(actual.standardOutput == expected.standardOutput)
         #expect(actual.status == expected.status)

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// A C or C++ guest program in `Programs/`, with its expectations read from header comments:
-/// `// args: a "b c"`, `// stdin: text\n` (C escapes), `// cflags: ...` and `// expect-signal`.
+/// `// args: a "b c"`, `// stdin: text\n` (C escapes), `// cflags: ...`, `// expect-signal`, and
+/// `// link: dynamic` (linked against the cross toolchain's shared glibc, run with `-L` its root).
 struct GuestProgram: CustomTestStringConvertible, Sendable {
     let source: URL
     let arguments: [String]
@@ -10,6 +11,14 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
     let expectsSignal: Bool
     /// Extra compiler flags (`// cflags: -march=...`).
     let compilerFlags: [String]
+    /// Dynamically linked: run with `-L GuestProgram.crossRoot` under qemu and pagelift alike.
+    let dynamic: Bool
+
+    /// Debian's cross packages' riscv64 root: ld.so, libc, libstdc++.
+    static let crossRoot = "/usr/riscv64-linux-gnu"
+
+    /// What qemu-riscv64 and pagelift are given before the program: the guest root, for a dynamic one.
+    var rootArguments: [String] { dynamic ? ["-L", Self.crossRoot] : [] }
 
     var name: String { source.deletingPathExtension().lastPathComponent }
     var testDescription: String { name }
@@ -34,6 +43,7 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
         standardInput = (directive("stdin") ?? "").replacingOccurrences(of: "\\n", with: "\n")
         expectsSignal = header.contains { $0.hasPrefix("// expect-signal") }
         compilerFlags = directive("cflags").map(Self.splitArguments) ?? []
+        dynamic = directive("link") == "dynamic"
     }
 
     /// Splits on spaces, keeping double-quoted parts together.
@@ -49,7 +59,7 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
         return result
     }
 
-    /// Cross-compiles the program (-O2 -static) once; later calls reuse the binary while the source is older.
+    /// Cross-compiles the program (-O2, -static unless dynamic) once; later calls reuse the binary while the source is older.
     func binary() throws -> URL {
         let outputDirectory = Self.packageRoot.appendingPathComponent(".build/guest-programs")
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
@@ -60,7 +70,7 @@ struct GuestProgram: CustomTestStringConvertible, Sendable {
         }
         let compiler = source.pathExtension == "cpp" ? "riscv64-linux-gnu-g++" : "riscv64-linux-gnu-gcc"
         let temporary = outputDirectory.appendingPathComponent("\(name).\(UUID().uuidString)")
-        let result = try Execution.run(["/usr/bin/env", compiler, "-O2", "-static"] + compilerFlags + ["-o", temporary.path, source.path, "-lm"])
+        let result = try Execution.run(["/usr/bin/env", compiler, "-O2"] + (dynamic ? [] : ["-static"]) + compilerFlags + ["-o", temporary.path, source.path, "-lm"])
         guard result.status == 0 else { throw HarnessError("compiling \(name) failed:\n\(result.standardError)") }
         // rename(2) replaces atomically, so concurrent cases building the same program never see half a file.
         guard rename(temporary.path, output.path) == 0 else { throw HarnessError("cannot install \(output.path)") }
@@ -119,7 +129,10 @@ struct Execution: Equatable {
 
 enum Tools {
     static var pagelift: String {
-        if let path = ProcessInfo.processInfo.environment["PAGELIFT"] { return path }
+        if let path = ProcessInfo.processInfo.environment["PAGELIFT"] {
+            // Absolute: some tests run it from another directory.
+            return path.hasPrefix("/") ? path : GuestProgram.packageRoot.appendingPathComponent(path).path
+        }
         // The debug build is the one `swift test` just made from this source; release may be stale.
         for configuration in ["debug", "release"] {
             let candidate = GuestProgram.packageRoot.appendingPathComponent(".build/\(configuration)/pagelift").path

@@ -14,10 +14,11 @@ extension LinuxProcess {
         }
         let atEmptyPath: Int32 = 0x1000
         let hostPath: String
+        // A descriptor is named by the file it is open on: the new process may not have it (O_CLOEXEC).
         if let directory, guestPath.isEmpty, flags & atEmptyPath != 0 {
-            hostPath = "/proc/self/fd/\(directory)"
+            hostPath = GuestMemory.pathOfDescriptor(directory)
         } else if let directory, directory != AT_FDCWD, !guestPath.hasPrefix("/") {
-            hostPath = "/proc/self/fd/\(directory)/\(guestPath)"
+            hostPath = GuestMemory.pathOfDescriptor(directory) + "/" + guestPath
         } else {
             guard !guestPath.isEmpty else { return -Int64(ENOENT) }
             hostPath = paths.host(guestPath)

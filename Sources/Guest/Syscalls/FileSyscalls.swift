@@ -3,22 +3,6 @@ import Glibc
 #endif
 import CHostSyscall
 
-/// Open flags: asm-generic (RISC-V) and x86-64 give four of them different bits.
-enum OpenFlags {
-    /// (guest bit, host bit): O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE.
-    static let differing: [(guest: Int32, host: Int32)] = [(0o40000, 0o200000), (0o100000, 0o400000), (0o200000, 0o40000), (0o400000, 0o100000)]
-    static let differingGuestBits = differing.reduce(Int32(0)) { $0 | $1.guest }
-    static let differingHostBits = differing.reduce(Int32(0)) { $0 | $1.host }
-
-    static func host(_ guest: Int32) -> Int32 {
-        differing.reduce(guest & ~differingGuestBits) { $0 | (guest & $1.guest != 0 ? $1.host : 0) }
-    }
-
-    static func guest(_ host: Int32) -> Int32 {
-        differing.reduce(host & ~differingHostBits) { $0 | (host & $1.host != 0 ? $1.guest : 0) }
-    }
-}
-
 extension LinuxProcess {
     static func defineFileCalls(_ t: inout Table) {
         t.define(.read, 3) { p, c in p.forward(SYS_read, [.value, .pointer, .value], c) }
@@ -58,7 +42,8 @@ extension LinuxProcess {
         t.passthrough(.statfs, SYS_statfs, [.path, .pointer])
         t.passthrough(.fstatfs, SYS_fstatfs, [.value, .pointer])
         t.passthrough(.getdents64, SYS_getdents64, [.value, .pointer, .value])
-        t.define(.pipe2, 2) { p, c in p.forward(SYS_pipe2, [.pointer, .value], Call(cpu: c.cpu, number: c.number, arguments: [c[0], UInt64(UInt32(bitPattern: OpenFlags.host(c.int32(1))))])) }
+        // Open flags are asm-generic's on both (ARM is where they differ).
+        t.passthrough(.pipe2, SYS_pipe2, [.pointer, .value])
         t.passthrough(.dup, SYS_dup, [.value])
         t.passthrough(.dup3, SYS_dup3, [.value, .value, .value])
         t.define(.fcntl, 3) { p, c in p.fcntl(c) }
@@ -133,7 +118,7 @@ extension LinuxProcess {
            let contents = procFile(name) {
             return Self.memoryFile(contents, closeOnExec: flags & O_CLOEXEC != 0)
         }
-        return Self.host(openat(directory, paths.host(guestPath), OpenFlags.host(flags), mode_t(mode)))
+        return Self.host(openat(directory, paths.host(guestPath), flags, mode_t(mode)))
     }
 
     private func vectored(_ number: Int32, _ c: Call) -> Int64 {
@@ -147,16 +132,11 @@ extension LinuxProcess {
     private func fcntl(_ c: Call) -> Int64 {
         let command = c.int32(1)
         switch command {
-        case F_GETFL:
-            let result = Self.hostSyscall(SYS_fcntl, Int(c.int32(0)), Int(command))
-            return result < 0 ? Self.host(result) : Int64(OpenFlags.guest(Int32(result)))
-        case F_SETFL:
-            return Self.host(Self.hostSyscall(SYS_fcntl, Int(c.int32(0)), Int(command), Int(OpenFlags.host(c.int32(2)))))
         case F_GETLK, F_SETLK, F_SETLKW, 36, 37, 38, 15, 16:
             // struct flock (and F_OFD_*'s, and f_owner_ex) has one layout on both.
             return forward(SYS_fcntl, [.value, .value, .pointer], c)
         default:
-            // F_DUPFD, F_GETFD/F_SETFD, F_GETOWN/F_SETOWN, F_SETSIG, pipe sizes, leases, seals: plain values.
+            // F_DUPFD, F_GETFD/F_SETFD, F_GETFL/F_SETFL, F_GETOWN/F_SETOWN, F_SETSIG, pipe sizes, leases, seals: plain values.
             return forward(SYS_fcntl, [.value, .value, .value], c)
         }
     }

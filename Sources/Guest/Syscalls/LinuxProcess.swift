@@ -62,6 +62,18 @@ public final class LinuxProcess: @unchecked Sendable {
         self.stackLimit = program.stackLimit
         self.auxiliaryVector = program.auxiliaryVector
         self.commandLine = program.arguments
+        inheritSignalState()
+    }
+
+    /// A signal ignored when the translator started was ignored when the guest's program
+    /// started (dispositions to ignore survive execve), and blocked signals were blocked.
+    private func inheritSignalState() {
+        for signal in 1..<32 where !Self.translatorSignals.contains(Int32(signal)) {
+            if FaultHandler.hostIgnores(Int32(signal)) { signalActions[signal] = (1, 0, 0) }
+        }
+        var blocked = sigset_t()
+        pthread_sigmask(SIG_BLOCK, nil, &blocked)
+        for signal in 1..<65 where sigismember(&blocked, Int32(signal)) == 1 { signalMask |= 1 << UInt64(signal - 1) }
     }
 
     struct Call: Sendable {

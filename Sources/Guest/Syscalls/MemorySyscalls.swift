@@ -85,7 +85,9 @@ extension LinuxProcess {
             }
             start = hint
         } else {
-            guard let found = freeRange(length, hint: hint) else { return -Int64(ENOMEM) }
+            let anonymous = flags & MAP_ANONYMOUS != 0
+            let library = anonymous || hint != 0 || offset != 0 ? nil : libraryAddress(fd: fd, length: length)
+            guard let found = library ?? freeRange(length, hint: hint) else { return -Int64(ENOMEM) }
             start = found
         }
         let anonymous = flags & MAP_ANONYMOUS != 0
@@ -97,6 +99,17 @@ extension LinuxProcess {
             images.noteExecutableMapping(path: GuestMemory.pathOfDescriptor(fd), address: start, length: length, offset: UInt64(offset))
         }
         return Int64(start)
+    }
+
+    /// Where a whole file mapped by the dynamic loader (a shared library's first mapping, which
+    /// reserves its whole span) goes: an address chosen by the file's path, the same in every
+    /// program, so the translations cached for a library serve every program that loads it
+    /// (cached code is keyed by the guest instructions and their addresses). nil when that room
+    /// is taken, or for what is not a regular file.
+    func libraryAddress(fd: Int32, length: UInt64) -> UInt64? {
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG, length <= Loader.libraryZoneSize / 64 else { return nil }
+        return Loader.libraryAddress(for: GuestMemory.pathOfDescriptor(fd), length: length, in: memory, below: stackLimit)
     }
 
     private func mremap(_ c: Call) -> Int64 {

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// Processes and the command line: what only pagelift can run (a riscv64 child started by
+/// execve, which qemu-user cannot follow without binfmt_misc) is checked against expected
+/// output; the rest against qemu-riscv64.
+@Suite struct ProcessTests {
+    static func spawning(_ name: String) -> GuestProgram {
+        GuestProgram(source: GuestProgram.directory.appendingPathComponent("Spawning/\(name).c"))
+    }
+
+    @Test func startsRiscVChildrenThroughExecveAndScripts() throws {
+        let program = Self.spawning("exec_self")
+        let result = try Execution.run([Tools.pagelift, "--no-cache"] + program.rootArguments + [try program.binary().path])
+        let lines = result.standardOutput.split(separator: "\n").map(String.init)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(lines.contains("child: argv0=renamed-child [one] [two words] env=inherited"))
+        #expect(lines.contains("fork+execv exit 44"))
+        #expect(lines.contains("child: argv0=spawned [three] env=inherited"))
+        #expect(lines.contains("posix_spawn error 0 exit 43"))
+        #expect(lines.contains { $0.hasPrefix("interpreter: script pagelift-script-") && $0.hasSuffix(", arguments [first] [second]") })
+        #expect(lines.contains("script exit 3"))
+        #expect(lines.contains("child: argv0=at [execveat] env=inherited"))
+        #expect(lines.contains("execveat exit 43"))
+        #expect(lines.contains("missing program: -1 No such file or directory"))
+        #expect(lines.contains("not executable: -1 Permission denied"))
+        #expect(result.standardError.isEmpty)
+    }
+
+    @Test func anUnsupportedSyscallIsSaidOnceAndReturnsENOSYS() throws {
+        let binary = try Self.spawning("unsupported_syscall").binary()
+        let expected = try Execution.run([Tools.qemu, binary.path])
+        let said = try Execution.run([Tools.pagelift, "--no-cache", binary.path])
+        #expect(said.standardOutput == expected.standardOutput && said.status == expected.status)
+        #expect(said.standardError == "pagelift: unsupported syscall syscall_244 (244), returned ENOSYS\n")
+        let quiet = try Execution.run([Tools.pagelift, "--no-cache", "--quiet-unsupported", binary.path])
+        #expect(quiet.standardOutput == expected.standardOutput && quiet.standardError.isEmpty)
+    }
+
+    /// The stack is as large as RLIMIT_STACK says: 150 MB of frames fit under `ulimit -s 204800`
+    /// and not under 8 MB, under qemu and pagelift alike.
+    @Test(arguments: [204800, 8192])
+    func theStackFollowsRLIMIT_STACK(kilobytes: Int) throws {
+        let binary = try Self.spawning("stack_limit").binary()
+        func run(_ command: [String]) throws -> Execution {
+            try Execution.run(["/bin/sh", "-c", "ulimit -s \(kilobytes) && exec \"$@\"", "sh"] + command)
+        }
+        let expected = try run([Tools.qemu, binary.path])
+        let actual = try run([Tools.pagelift, "--no-cache", binary.path])
+        #expect(actual.standardOutput == expected.standardOutput && actual.status == expected.status)
+        #expect(actual.status == (kilobytes > 150 * 1024 ? 0 : 139))
+    }
+
+    /// -E, -U and -0 do what qemu-user's do; so do their environment counterparts.
+    @Test func environmentAndArgumentOptionsMatchQemu() throws {
+        let binary = try Self.spawning("environment").binary()
+        var environment = ProcessInfo.processInfo.environment
+        environment["PAGELIFT_UNSET"] = "present"
+        environment["PAGELIFT_KEPT"] = "kept"
+        let options = ["-E", "PAGELIFT_SET=one", "-U", "PAGELIFT_UNSET", "-0", "custom-argv0"]
+        let expected = try Execution.run([Tools.qemu] + options + [binary.path, "x"], environment: environment)
+        let actual = try Execution.run([Tools.pagelift, "--no-cache", "-strace"] + options + [binary.path, "x"], environment: environment)
+        #expect(actual.standardOutput == expected.standardOutput)
+        #expect(actual.standardOutput.contains("argv0 custom-argv0 argc 2"))
+        #expect(actual.standardError.contains("write(0x1,"), "-strace logs syscalls")
+        environment["PAGELIFT_SET_ENV"] = "PAGELIFT_SET=one"
+        environment["PAGELIFT_UNSET_ENV"] = "PAGELIFT_UNSET"
+        let byEnvironment = try Execution.run([Tools.pagelift, "--no-cache", "-0", "custom-argv0", binary.path, "x"], environment: environment)
+        #expect(byEnvironment.standardOutput == expected.standardOutput)
+    }
+
+    @Test func procCPUInfoAndUnameDescribeARiscVMachine() throws {
+        let result = try Execution.run([Tools.pagelift, "--no-cache", try Self.spawning("cpuinfo").binary().path])
+        #expect(result.standardOutput == "isa\t\t: rv64imafdc_zicsr_zifencei_zba_zbb_zbs\nmachine riscv64\n")
+    }
+
+    @Test func versionCPUAndBinfmtLine() throws {
+        let version = try Execution.run([Tools.pagelift, "--version"])
+        #expect(version.status == 0 && version.standardOutput.hasPrefix("pagelift "))
+        let cpus = try Execution.run([Tools.pagelift, "-cpu", "help", "unused"])
+        #expect(cpus.status == 0 && cpus.standardOutput.contains("rv64"))
+        let badCPU = try Execution.run([Tools.pagelift, "-cpu", "pentium", "unused"])
+        #expect(badCPU.status == 1 && badCPU.standardError.contains("unknown CPU"))
+        let binfmt = try Execution.run([Tools.pagelift, "binfmt"])
+        let line = binfmt.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line.hasPrefix(":pagelift-riscv64:M::\\x7fELF\\x02\\x01\\x01"))
+        #expect(line.contains("\\x02\\x00\\xf3\\x00:") && line.hasSuffix(":F"))
+        let missingRoot = try Execution.run([Tools.pagelift, "-L", "/nonexistent-root", "unused"])
+        #expect(missingRoot.status == 1 && missingRoot.standardError.contains("not a directory"))
+    }
+
+    /// A dynamic program without its root says what is missing and how to give it.
+    @Test func aDynamicProgramWithoutItsRootIsAClearError() throws {
+        let program = try #require(GuestProgram.all.first { $0.name == "dynamic_libm" })
+        let result = try Execution.run([Tools.pagelift, "--no-cache", try program.binary().path])
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("cannot load its interpreter /lib/ld-linux-riscv64-lp64d.so.1; give the guest's root file system with -L ROOT"))
+    }
+
+    /// Shared libraries' code is named after their own symbols.
+    @Test func sharedLibraryCodeIsNamedAfterItsSymbols() throws {
+        let program = try #require(GuestProgram.all.first { $0.name == "dynamic_libm" })
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-dump-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let result = try Execution.run([Tools.pagelift, "--no-cache", "--no-tiering", "-O0", "--dump-ir", scratch.path]
+                                       + program.rootArguments + [try program.binary().path])
+        #expect(result.status == 7)
+        let index = try String(contentsOf: scratch.appendingPathComponent("index.tsv"), encoding: .utf8)
+        let symbols = Set(index.split(separator: "\n").dropFirst().map { $0.split(separator: "\t")[1] })
+        // The stripped loader's own functions have no symbols: they are named after its file.
+        #expect(symbols.contains { $0.hasPrefix("ld-linux-riscv64-lp64d.so.1+0x") })
+        for name in ["__libc_start_main", "printf", "main", "sin", "strdup"] {
+            #expect(symbols.contains { $0 == name || $0.hasPrefix(name + "+") }, "no region named after \(name)")
+        }
+    }
+}
