@@ -119,6 +119,19 @@ public final class GuestMemory: @unchecked Sendable {
         onInvalidate?(start, start + length)
     }
 
+    /// Attaches System V shared memory at [start, start+length): `attach` is the host's shmat at the
+    /// host address it is given (with SHM_REMAP, over the reservation).
+    public func attachShared(_ start: UInt64, _ length: UInt64, readOnly: Bool, attach: (UnsafeMutableRawPointer) -> Int) throws(GuestError) {
+        try mappingLock.withLock { () throws(GuestError) in
+            guard inBounds(start, length), length > 0 else { throw .badAddress(start) }
+            guard attach(host(start)) != -1 else { throw .hostErrno(errno) }
+            let protection = readOnly ? PROT_READ : PROT_READ | PROT_WRITE
+            replaceRegions(start, start + length, with: Region(start: start, end: start + length, protection: protection,
+                                                               source: .named("[shm]"), shared: true))
+            onInvalidate?(start, start + length)
+        }
+    }
+
     /// The file a descriptor is open on, as the host names it.
     public static func pathOfDescriptor(_ fd: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: 4096)

@@ -48,6 +48,8 @@ public final class LinuxProcess: @unchecked Sendable {
     /// Guest sigaction structs by signal number, and the mask (delivery is not implemented yet).
     var signalActions: [Int: (handler: UInt64, flags: UInt64, mask: UInt64)] = [:]
     var signalMask: UInt64 = 0
+    /// Signals raised while blocked: they take effect when unblocked.
+    var pendingSignals: UInt64 = 0
     var alternateSignalStack: (sp: UInt64, flags: UInt64, size: UInt64) = (0, 2, 0)
     private var reportedUnsupported = Set<Int>()
     /// Handlers that decide the process's fate instead of returning a value.
@@ -125,12 +127,13 @@ public final class LinuxProcess: @unchecked Sendable {
         defineSocketCalls(&table)
         defineTimeCalls(&table)
         defineSystemCalls(&table)
+        defineInterprocessCalls(&table)
         return table.entries
     }()
 
     /// Calls the guest makes that are answered ENOSYS on purpose and without a word on stderr:
     /// their callers have a fallback that the kernels qemu emulates give them as well.
-    static let declined: Set<Int> = [SyscallNumber.rseq, .io_uring_setup, .pidfd_open, .landlock_create_ruleset,
+    static let declined: Set<Int> = [SyscallNumber.rseq, .io_uring_setup, .landlock_create_ruleset,
                                      .perf_event_open, .bpf, .userfaultfd, .seccomp].reduce(into: []) { $0.insert($1.rawValue) }
 
     public func handle(_ cpu: CPUState) -> SyscallOutcome {

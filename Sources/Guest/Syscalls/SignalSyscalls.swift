@@ -12,7 +12,7 @@ extension LinuxProcess {
         t.define(.rt_sigprocmask, 4) { p, c in p.sigprocmask(c) }
         t.define(.rt_sigpending, 2) { p, c in
             guard p.buffer(c[0], 8, writable: true) != nil else { return efault }
-            p.memory.store(UInt64(0), at: c[0])
+            p.memory.store(p.pendingSignals & p.signalMask, at: c[0])
             return 0
         }
         t.define(.sigaltstack, 2) { p, c in
@@ -75,16 +75,25 @@ extension LinuxProcess {
         }
         if c[1] != 0 {
             guard buffer(c[1], 8) != nil else { return Self.efault }
-            let set = memory.load(c[1], as: UInt64.self)
+            // SIGKILL and SIGSTOP cannot be blocked.
+            let set = memory.load(c[1], as: UInt64.self) & ~(1 << UInt64(SIGKILL - 1) | 1 << UInt64(SIGSTOP - 1))
             switch c[0] {
             case 0: signalMask |= set
             case 1: signalMask &= ~set
             case 2: signalMask = set
             default: return Self.einval
             }
+            // A pending signal now unblocked takes effect.
+            let unblocked = pendingSignals & ~signalMask
+            if let signal = (1...64).first(where: { unblocked & Self.bit($0) != 0 }) {
+                pendingSignals &= ~Self.bit(signal)
+                return deliver(Int32(signal))
+            }
         }
         return 0
     }
+
+    static func bit(_ signal: Int) -> UInt64 { 1 << UInt64(signal - 1) }
 
     /// A signal for this process (abort's SIGABRT, raise) takes its default action, or none if
     /// ignored; one for another process is the host's kill.
@@ -92,6 +101,16 @@ extension LinuxProcess {
         guard target == getpid() else { return Self.host(Glibc.kill(target, signal)) }
         guard signal != 0 else { return 0 }
         guard signal > 0, signal <= 64 else { return Self.einval }
+        if signalMask & Self.bit(Int(signal)) != 0 {
+            pendingSignals |= Self.bit(Int(signal))
+            return 0
+        }
+        return deliver(signal)
+    }
+
+    /// A signal for this process that is not blocked: its action, which without a guest handler
+    /// delivered (not implemented yet) is the default one.
+    private func deliver(_ signal: Int32) -> Int64 {
         let ignoredByDefault: Set<Int32> = [SIGCHLD, SIGURG, SIGWINCH, SIGCONT]
         let action = signalActions[Int(signal)]?.handler ?? 0
         if action == 1 || (action == 0 && ignoredByDefault.contains(signal)) { return 0 }

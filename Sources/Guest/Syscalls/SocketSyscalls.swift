@@ -23,6 +23,32 @@ extension LinuxProcess {
         t.passthrough(.shutdown, SYS_shutdown, [.value, .value])
         t.define(.sendmsg, 3) { p, c in p.message(SYS_sendmsg, c) }
         t.define(.recvmsg, 3) { p, c in p.message(SYS_recvmsg, c) }
+        t.define(.sendmmsg, 4) { p, c in p.messages(SYS_sendmsg, c) }
+        t.define(.recvmmsg, 5) { p, c in
+            guard c[4] == 0 else { return p.unsupported(c, "a timeout") }
+            return p.messages(SYS_recvmsg, c)
+        }
+    }
+
+    /// sendmmsg and recvmmsg as one sendmsg or recvmsg per `struct mmsghdr` (a msghdr and the
+    /// byte count), stopping at the first that fails, as the kernel's do.
+    private func messages(_ number: Int32, _ c: Call) -> Int64 {
+        let count = min(Int(c[2]), 1024)
+        var done = 0
+        while done < count {
+            let header = c[1] + UInt64(done * 64)
+            guard buffer(header, 64, writable: true) != nil else { return done > 0 ? Int64(done) : Self.efault }
+            var single = c
+            single.arguments[1] = header
+            single.arguments[2] = c[3] & ~UInt64(0x10000)  // MSG_WAITFORONE applies to the batch
+            let result = message(number, single)
+            if result < 0 { return done > 0 ? Int64(done) : result }
+            memory.store(UInt32(truncatingIfNeeded: result), at: header + 56)
+            done += 1
+            // After the first message, MSG_WAITFORONE waits no more (MSG_DONTWAIT).
+            if number == SYS_recvmsg, c[3] & 0x10000 != 0 { single.arguments[2] |= 0x40 }
+        }
+        return Int64(done)
     }
 
     /// sendmsg and recvmsg through a host `struct msghdr` whose pointers are translated; what

@@ -33,6 +33,32 @@ extension LinuxProcess {
         t.passthrough(.ioprio_get, SYS_ioprio_get, [.value, .value])
         t.passthrough(.ioprio_set, SYS_ioprio_set, [.value, .value, .value])
         t.define(.riscv_hwprobe, 5) { p, c in p.hardwareProbe(c) }
+        // Administration, as the host allows it to this user (struct timex and sched_attr have one layout on both).
+        t.passthrough(.mount, SYS_mount, [.string, .path, .string, .value, .pointer])
+        t.passthrough(.umount2, SYS_umount2, [.path, .value])
+        t.passthrough(.swapon, SYS_swapon, [.path, .value])
+        t.passthrough(.swapoff, SYS_swapoff, [.path])
+        t.passthrough(.acct, SYS_acct, [.path])
+        t.passthrough(.vhangup, SYS_vhangup, [])
+        t.passthrough(.unshare, SYS_unshare, [.value])
+        t.passthrough(.setns, SYS_setns, [.value, .value])
+        t.passthrough(.syslog, SYS_syslog, [.value, .pointer, .value])
+        t.passthrough(.sethostname, SYS_sethostname, [.pointer, .value])
+        t.passthrough(.setdomainname, SYS_setdomainname, [.pointer, .value])
+        t.passthrough(.settimeofday, SYS_settimeofday, [.pointer, .pointer])
+        t.passthrough(.clock_settime, SYS_clock_settime, [.value, .pointer])
+        t.passthrough(.adjtimex, SYS_adjtimex, [.pointer])
+        t.passthrough(.clock_adjtime, SYS_clock_adjtime, [.value, .pointer])
+        t.passthrough(.sched_setattr, SYS_sched_setattr, [.value, .pointer, .value])
+        t.passthrough(.sched_getattr, SYS_sched_getattr, [.value, .pointer, .value, .value])
+        t.passthrough(.kcmp, SYS_kcmp, [.value, .value, .value, .value, .value])
+        t.passthrough(.name_to_handle_at, SYS_name_to_handle_at, [.value, .path, .pointer, .pointer, .value])
+        t.passthrough(.open_by_handle_at, SYS_open_by_handle_at, [.value, .pointer, .value])
+        t.passthrough(.pidfd_open, SYS_pidfd_open, [.value, .value])
+        t.passthrough(.pidfd_getfd, SYS_pidfd_getfd, [.value, .value, .value])
+        t.passthrough(.pidfd_send_signal, SYS_pidfd_send_signal, [.value, .value, .pointer, .value])
+        t.passthrough(.fanotify_init, SYS_fanotify_init, [.value, .value])
+        t.passthrough(.fanotify_mark, SYS_fanotify_mark, [.value, .value, .value, .value, .path])
     }
 
     /// riscv_hwprobe: `struct riscv_hwprobe { s64 key; u64 value; }` pairs, answered for the
