@@ -281,6 +281,8 @@ public final class Engine: @unchecked Sendable {
     public func run() -> GuestTermination {
         FaultHandler.install()
         FaultHandler.currentCPU = cpu.base
+        let symbols = self.symbols
+        FaultHandler.describe = { symbols.describe($0) }
         defer { FaultHandler.currentCPU = nil }
         var clock = Stopwatch()
         defer { lock.withLock { stats.runSeconds = clock.lap() } }

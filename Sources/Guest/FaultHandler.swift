@@ -10,6 +10,8 @@ public enum FaultHandler {
     /// The reservation (guards included) and the host address of guest address 0.
     nonisolated(unsafe) static var guestRegion: (start: UInt, size: UInt, base: UInt) = (0, 0, 0)
     nonisolated(unsafe) public static var currentCPU: UnsafeMutableRawPointer?
+    /// Names guest code for the report (`printf+0x1c`, `libc.so.6+0x5a2c0`).
+    nonisolated(unsafe) public static var describe: (@Sendable (UInt64) -> String)?
 
     public static func install() {
         for signal in [SIGSEGV, SIGBUS] {
@@ -81,7 +83,7 @@ private func handleHostFault(_ signal: Int32, _ info: UnsafeMutablePointer<sigin
         var location = ""
         if let cpu = FaultHandler.currentCPU {
             let pc = cpu.load(fromByteOffset: CPULayout.pc, as: UInt64.self)
-            location = " in code entered at pc 0x\(String(pc, radix: 16))"
+            location = " in code entered at pc 0x\(String(pc, radix: 16))" + (FaultHandler.describe.map { " (\($0(pc)))" } ?? "")
         }
         FaultHandler.die(signal: signal, message: "pagelift: guest \(FaultHandler.signalName(signal)): access to unmapped guest address 0x\(String(guestAddress, radix: 16))\(location)")
     }
