@@ -83,6 +83,8 @@ public struct EngineStatistics: Sendable {
     /// Regions whose optimized code came from the disk cache, and entries written to it.
     public var cacheHits = 0
     public var cacheStores = 0
+    /// Linking the code of cache hits into the JIT.
+    public var cacheLoadSeconds = 0.0
     /// The part of `base` compiled ahead of the guest by the speculation thread (see
     /// `Engine.speculate`), and how many of those regions the guest entered.
     public var speculated = TierStatistics()
@@ -605,7 +607,9 @@ public final class Engine: @unchecked Sendable {
         // Only a name this region owns: another region's name may already be linked (code that was remapped).
         guard symbol == region.name || symbol == region.name + ".opt" else { return false }
         if onlyItsEntry { region.installsOnlyItsEntry = true }
+        var loadClock = Stopwatch()
         let address = try jit.load(object, symbol: symbol)
+        let loadSeconds = loadClock.lap()
         if tier == 0 {
             region.counter = try counter(of: region)
             region.generalCode = address
@@ -613,6 +617,7 @@ public final class Engine: @unchecked Sendable {
         recordInstalledCode(region, address: address, size: object.codeSize, tier: tier)
         lock.withLock {
             stats.cacheHits += 1
+            stats.cacheLoadSeconds += loadSeconds
             if tier == 1 { region.promoted = true }
             install(region, at: address)
         }
@@ -799,10 +804,13 @@ public final class Engine: @unchecked Sendable {
             lock.withLock { merged.valid = false }
             return false
         }
+        var loadClock = Stopwatch()
         let address = try jit.load(object, symbol: symbol)
+        let loadSeconds = loadClock.lap()
         recordInstalledCode(merged, address: address, size: object.codeSize, tier: 1)
         lock.withLock {
             stats.cacheHits += 1
+            stats.cacheLoadSeconds += loadSeconds
             region.promoted = true
             install(merged, at: address)
         }

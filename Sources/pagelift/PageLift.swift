@@ -204,7 +204,7 @@ struct Run: ParsableCommand {
             "of them compiled ahead of the guest: \(s.speculated.regions) regions (\(s.speculatedRegionsEntered) of them entered), \(s.speculated.guestInstructions) guest instructions, \(milliseconds(s.speculated.totalSeconds)); the guest waited \(s.speculationWaits) times, \(milliseconds(s.speculationWaitSeconds))",
             "run time \(milliseconds(s.runSeconds)), of it translating on the guest thread about \(milliseconds(s.base.totalSeconds - s.speculated.totalSeconds + (synchronousTierUp ? s.optimized.totalSeconds : 0))) (all translation \(milliseconds(translation)))",
             "first-tier code counted \(s.firstTierExecutions) entries and loop iterations",
-            "map misses \(s.mapMisses), syscalls \(s.syscalls), code cache: \(s.cacheHits) hits, \(s.cacheStores) stores",
+            "map misses \(s.mapMisses), syscalls \(s.syscalls), code cache: \(s.cacheHits) hits (linked in \(milliseconds(s.cacheLoadSeconds))), \(s.cacheStores) stores",
             s.floatFlagsExact ? "floating point: exact exception flags" : "floating point: the program never reads its exception flags, so they are not kept",
         ]
         FileHandleError.write(lines.map { "pagelift: " + $0 }.joined(separator: "\n") + "\n")
@@ -218,7 +218,7 @@ struct Run: ParsableCommand {
         let json = "{\"tier0\": \(tier(s.base)), \"tier0_speculated\": \(tier(s.speculated)), \"speculated_regions_entered\": \(s.speculatedRegionsEntered), "
             + "\"tier0_executions\": \(s.firstTierExecutions), "
             + "\"tier1\": \(tier(s.optimized)), \"run_seconds\": \(s.runSeconds), "
-            + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls), \"cache_hits\": \(s.cacheHits), \"cache_stores\": \(s.cacheStores), "
+            + "\"map_misses\": \(s.mapMisses), \"syscalls\": \(s.syscalls), \"cache_hits\": \(s.cacheHits), \"cache_load_seconds\": \(s.cacheLoadSeconds), \"cache_stores\": \(s.cacheStores), "
             + "\"float_flags_exact\": \(s.floatFlagsExact)}\n"
         guard let file = fopen(path, "w") else { fail("--stats-json \(path): \(String(cString: strerror(errno)))") }
         fputs(json, file)
