@@ -148,10 +148,12 @@ public struct ELFFile: Sendable {
         self.interpreter = interpreter
         sections = Self.readSections(reader, sectionHeaderOffset: sectionHeaderOffset, entrySize: sectionHeaderEntrySize,
                                      count: sectionHeaderCount, nameIndex: sectionNameIndex)
-        symbolTable = Self.readSymbolTable(reader, sections: sections, type: 2)
-        // A stripped shared library still names its exported functions in `.dynsym`.
-        let named = symbolTable.isEmpty ? Self.readSymbolTable(reader, sections: sections, type: 11) : symbolTable
-        symbols = named.compactMap { entry in
+        let staticSymbols = Self.readSymbolTable(reader, sections: sections, type: 2)
+        // A stripped shared library still names its exported functions in `.dynsym`; listings
+        // name them with their versions (`printf@@GLIBC_2.27`), as binutils does.
+        let dynamicSymbols = staticSymbols.isEmpty ? Self.readSymbolTable(reader, sections: sections, type: 11) : []
+        symbolTable = staticSymbols.isEmpty ? Self.versioned(dynamicSymbols, reader, sections: sections) : staticSymbols
+        symbols = (staticSymbols.isEmpty ? dynamicSymbols : staticSymbols).compactMap { entry in
             guard entry.type == 1 || entry.type == 2 || entry.type == 10, entry.value != 0, !entry.name.isEmpty, !entry.name.hasPrefix("$") else { return nil }
             return Symbol(name: entry.name, address: entry.value, size: entry.size, isFunction: entry.type != 1)
         }
@@ -187,6 +189,35 @@ public struct ELFFile: Sendable {
         guard offset < table.size, fits(offset: table.fileOffset, size: table.size, in: reader.bytes.count) else { return "" }
         let start = Int(table.fileOffset + offset), end = Int(table.fileOffset + table.size)
         return String(decoding: reader.bytes[start..<end].prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// `.dynsym`'s defined entries named with their versions from `.gnu.version` and
+    /// `.gnu.version_d`: `name@@VERSION` for the default one, `name@VERSION` for a hidden one.
+    private static func versioned(_ entries: [SymbolEntry], _ reader: ByteReader, sections: [Section]) -> [SymbolEntry] {
+        guard let versions = sections.first(where: { $0.type == 0x6fff_ffff }),
+              let definitions = sections.first(where: { $0.type == 0x6fff_fffd }), definitions.link < sections.count,
+              fits(offset: versions.fileOffset, size: versions.size, in: reader.bytes.count),
+              fits(offset: definitions.fileOffset, size: definitions.size, in: reader.bytes.count) else { return entries }
+        var names: [UInt16: String] = [:]
+        var at = definitions.fileOffset
+        while at + 20 <= definitions.fileOffset + definitions.size {
+            let index = reader.u16(Int(at) + 4), auxiliary = UInt64(reader.u32(Int(at) + 12)), next = UInt64(reader.u32(Int(at) + 16))
+            if auxiliary >= 8, at + auxiliary + 8 <= definitions.fileOffset + definitions.size {
+                names[index] = string(reader, in: sections[definitions.link], at: UInt64(reader.u32(Int(at + auxiliary))))
+            }
+            guard next > 0 else { break }
+            at += next
+        }
+        return entries.enumerated().map { position, entry in
+            // Entry `position` of this list is symbol `position + 1` of the table (index 0 is left out).
+            let slot = versions.fileOffset + UInt64(position + 1) * 2
+            guard entry.sectionIndex != 0, slot + 2 <= versions.fileOffset + versions.size else { return entry }
+            let version = reader.u16(Int(slot))
+            guard version & 0x7fff >= 2, let name = names[version & 0x7fff] else { return entry }
+            var named = entry
+            named.name += (version & 0x8000 != 0 ? "@" : "@@") + name
+            return named
+        }
     }
 
     /// Every entry of `.symtab` (type 2) or `.dynsym` (type 11), index 0 excluded, in table order.

@@ -94,6 +94,12 @@ extension LinuxProcess {
         t.passthrough(.sendfile, SYS_sendfile, [.value, .value, .pointer, .value])
         t.passthrough(.splice, SYS_splice, [.value, .pointer, .value, .pointer, .value, .value])
         t.passthrough(.tee, SYS_tee, [.value, .value, .value, .value])
+        t.define(.vmsplice, 4) { p, c in
+            guard let vectors = p.iovecs(c[1], count: Int(c.int(2))) else { return efault }
+            return vectors.withUnsafeBufferPointer {
+                host(hostSyscall(SYS_vmsplice, Int(c.int32(0)), Int(bitPattern: $0.baseAddress), vectors.count, Int(c.int32(3))))
+            }
+        }
         t.passthrough(.copy_file_range, SYS_copy_file_range, [.value, .pointer, .value, .pointer, .value, .value])
         t.passthrough(.memfd_create, SYS_memfd_create, [.string, .value])
         t.passthrough(.getxattr, SYS_getxattr, [.path, .string, .pointer, .value])
