@@ -17,6 +17,11 @@ enum BackgroundThread {
         pthread_attr_setstacksize(&attributes, 64 << 20)
         let result = pthread_create(&thread, &attributes, { argument in
             let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            // Signals for the guest go to the guest's thread; this one keeps only its own faults.
+            var blocked = sigset_t()
+            sigfillset(&blocked)
+            for fault in [SIGSEGV, SIGBUS, SIGILL, SIGFPE] { sigdelset(&blocked, fault) }
+            pthread_sigmask(SIG_BLOCK, &blocked, nil)
             box.body()
             return nil
         }, box)

@@ -873,6 +873,9 @@ public final class Engine: @unchecked Sendable {
         case .signal(let signal):
             cpu.stop(.signal, detail: UInt64(signal))
             return 1
+        case .redirect:
+            // Back to the dispatcher, which goes on at cpu.pc with every register from the CPU state.
+            return 1
         }
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHostSyscall
 
 /// Host faults inside the guest region are guest faults: report them the way the
 /// kernel would (the guest dies by the signal, status 128+N) instead of crashing.
@@ -47,6 +48,23 @@ public enum FaultHandler {
     public static func writeError(_ text: String) {
         var text = text
         text.withUTF8 { buffer in _ = Glibc.write(2, buffer.baseAddress, buffer.count) }
+    }
+
+    public enum HostDisposition { case standard, ignore, recordForGuest }
+
+    /// The host's disposition of a signal meant for the guest. Recording it (for the guest's
+    /// handler) is without SA_RESTART: a blocking call returns EINTR, and the guest's flags decide.
+    public static func setHostDisposition(_ signal: Int32, _ disposition: HostDisposition) {
+        var action = sigaction()
+        sigemptyset(&action.sa_mask)
+        switch disposition {
+        case .standard: action.__sigaction_handler.sa_handler = SIG_DFL
+        case .ignore: action.__sigaction_handler.sa_handler = SIG_IGN
+        case .recordForGuest:
+            action.__sigaction_handler.sa_sigaction = pagelift_record_signal
+            action.sa_flags = SA_SIGINFO
+        }
+        sigaction(signal, &action, nil)
     }
 
     /// Whether the host's disposition of `signal` is to ignore it.

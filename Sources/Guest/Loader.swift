@@ -93,6 +93,7 @@ public enum Loader {
         }
 
         try memory.map(stackTop - stackSize, stackSize, protection: PROT_READ | PROT_WRITE, name: "[stack]")
+        try SignalFrame.map(into: memory)
         let phdr = programHeaderAddress(elf) + bias
         let (stack, auxv) = buildStack(memory: memory, elf: elf, bias: bias, phdr: phdr, interpreterBias: interpreter?.bias ?? 0,
                                        path: path, arguments: arguments, environment: environment)

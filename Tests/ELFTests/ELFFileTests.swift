@@ -1,4 +1,5 @@
 import ELF
+import Foundation
 import Testing
 
 /// A minimal valid RISC-V executable: ELF header, one program header, one executable PT_LOAD.
@@ -115,5 +116,22 @@ struct ELFBuilder {
         #expect(table.describe(0x1000) == "main")
         #expect(table.describe(0x101c) == "main+0x1c")
         #expect(table.describe(0x2000) == "0x2000")
+    }
+}
+
+/// A stripped shared library (the cross toolchain's riscv64 libc) is named by its dynamic
+/// symbols: plain names for messages and profiles, versioned ones for listings, as objdump.
+@Suite struct SharedLibrarySymbolTests {
+    static let libc = "/usr/riscv64-linux-gnu/lib/libc.so.6"
+
+    @Test func strippedLibrariesAreNamedByTheirDynamicSymbols() throws {
+        let bytes = try #require(FileManager.default.contents(atPath: Self.libc), "the cross toolchain's libc is missing")
+        let elf = try ELFFile(bytes: [UInt8](bytes))
+        #expect(elf.kind == .sharedObject)
+        let printf = try #require(elf.symbols.first { $0.name == "printf" })
+        #expect(printf.isFunction && printf.size > 0)
+        let listed = elf.symbolTable.filter { $0.value == printf.address }.map(\.name)
+        #expect(listed.contains("printf@@GLIBC_2.27"), "\(listed)")
+        #expect(!elf.symbolTable.contains { $0.name.hasPrefix("printf@") && $0.name != "printf@@GLIBC_2.27" })
     }
 }

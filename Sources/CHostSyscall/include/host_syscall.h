@@ -1,4 +1,18 @@
 // The host's raw syscall(2), which Swift cannot call directly because it is variadic.
 #pragma once
+#include <signal.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 long pagelift_host_syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+
+// Host signals meant for the guest: a handler that only records them (async-signal-safe), and
+// the calls that take what was recorded. The guest thread delivers them at its next safe point.
+
+// The handler to install (SA_SIGINFO) for a signal the guest handles.
+void pagelift_record_signal(int signal, siginfo_t *info, void *context);
+// The recorded signals (bit signal-1) since the last call, cleared.
+uint64_t pagelift_take_recorded_signals(void);
+// Whether any signal was recorded and not yet taken.
+uint64_t pagelift_recorded_signals(void);
+// The siginfo recorded last for `signal` (128 bytes), copied to `out`.
+void pagelift_recorded_signal_info(int signal, void *out);

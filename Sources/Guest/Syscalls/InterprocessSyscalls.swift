@@ -13,9 +13,7 @@ extension LinuxProcess {
         t.passthrough(.mq_timedsend, SYS_mq_timedsend, [.value, .pointer, .value, .value, .pointer])
         t.passthrough(.mq_timedreceive, SYS_mq_timedreceive, [.value, .pointer, .value, .pointer, .pointer])
         t.passthrough(.mq_getsetattr, SYS_mq_getsetattr, [.value, .pointer, .pointer])
-        t.define(.mq_notify, 2) { p, c in
-            c[1] == 0 ? p.forward(SYS_mq_notify, [.value, .value], c) : p.unsupported(c, "notification needs signal delivery")
-        }
+        t.passthrough(.mq_notify, SYS_mq_notify, [.value, .pointer])
         t.passthrough(.msgget, SYS_msgget, [.value, .value])
         t.passthrough(.msgctl, SYS_msgctl, [.value, .value, .pointer])
         t.passthrough(.msgsnd, SYS_msgsnd, [.value, .pointer, .value, .value])

@@ -9,6 +9,7 @@ public enum SyscallOutcome: Equatable, Sendable {
     case resume
     case exit(Int32)
     case signal(Int32)     // the guest raised a signal whose default action ends it
+    case redirect          // the guest goes on at `cpu.pc` with registers changed (a signal handler, rt_sigreturn)
 }
 
 /// What the runtime around the syscalls must do when the process forks or replaces itself:
@@ -48,8 +49,12 @@ public final class LinuxProcess: @unchecked Sendable {
     /// Guest sigaction structs by signal number, and the mask (delivery is not implemented yet).
     var signalActions: [Int: (handler: UInt64, flags: UInt64, mask: UInt64)] = [:]
     var signalMask: UInt64 = 0
-    /// Signals raised while blocked: they take effect when unblocked.
+    /// Signals to deliver to a guest handler when not blocked, with their siginfo. (One the
+    /// guest blocks is pending in the host kernel, whose thread mask is the guest's.)
     var pendingSignals: UInt64 = 0
+    var pendingInformation: [Int: [UInt8]] = [:]
+    /// The mask a handler's frame saves when it is not the current one (during rt_sigsuspend).
+    var maskToRestore: UInt64?
     var alternateSignalStack: (sp: UInt64, flags: UInt64, size: UInt64) = (0, 2, 0)
     private var reportedUnsupported = Set<Int>()
     /// Handlers that decide the process's fate instead of returning a value.
@@ -140,6 +145,14 @@ public final class LinuxProcess: @unchecked Sendable {
         let number = Int(cpu[x: 17])
         let call = Call(cpu: cpu, number: number, arguments: (10...15).map { cpu[x: $0] })
         outcome = .resume
+        // A signal that came while the guest ran is delivered before the call, which runs when
+        // its handler returns: as the kernel delivers it before the guest's next instruction.
+        if number != SyscallNumber.rt_sigreturn.rawValue, (pagelift_recorded_signals() | pendingSignals) & ~signalMask != 0,
+           deliverPendingSignal(cpu, interrupted: nil, result: 0) {
+            if outcome == .resume { outcome = .redirect }
+            if strace { FaultHandler.writeError("\(getpid()) --- signal delivered before \(SyscallNumber.name(of: number)) ---\n") }
+            return outcome
+        }
         let result: Int64
         let entry = Self.table[number]
         if let entry {
@@ -148,7 +161,14 @@ public final class LinuxProcess: @unchecked Sendable {
             result = unsupported(call)
         }
         if strace { traceLine(call: call, result: result, known: entry != nil) }
-        if outcome == .resume { cpu[x: 10] = UInt64(bitPattern: result) }
+        if outcome == .resume {
+            cpu[x: 10] = UInt64(bitPattern: result)
+            cpu.pc &+= 4  // past the ecall, where a handler returns to
+        }
+        if outcome == .resume || outcome == .redirect,
+           deliverPendingSignal(cpu, interrupted: outcome == .resume ? call : nil, result: result), outcome == .resume {
+            outcome = .redirect
+        }
         return outcome
     }
 
@@ -170,6 +190,7 @@ public final class LinuxProcess: @unchecked Sendable {
             line += result < 0 && result > -4096 ? " = -1 errno=\(-result) (\(String(cString: strerror(Int32(-result)))))" : " = \(result)"
         case .exit(let status): line += " = ? (exit \(status))"
         case .signal(let signal): line += " = ? (signal \(signal))"
+        case .redirect: line += " = ? (continues at 0x\(String(call.cpu.pc, radix: 16)))"
         }
         if !known { line += " (unsupported: returned ENOSYS)" }
         FaultHandler.writeError(line + "\n")

@@ -46,7 +46,6 @@ extension LinuxProcess {
         t.passthrough(.inotify_init1, SYS_inotify_init1, [.value])
         t.passthrough(.inotify_add_watch, SYS_inotify_add_watch, [.value, .path, .value])
         t.passthrough(.inotify_rm_watch, SYS_inotify_rm_watch, [.value, .value])
-        t.define(.signalfd4, 4) { p, c in p.unsupported(c, "signal delivery is not implemented yet") }
     }
 
     /// epoll_pwait and epoll_pwait2: the host fills packed events, copied out padded.

@@ -3,40 +3,49 @@ import Glibc
 #endif
 import CHostSyscall
 
-/// Signals: actions and masks are recorded; a guest handler is not delivered yet (the next
-/// step), so a signal takes its default action. Ignoring, and the default, are the host's too,
-/// so that a guest that ignores SIGPIPE gets EPIPE, and children started by execve inherit both.
+/// Signals: actions, masks, sending, waiting and returning from handlers. A guest handler is
+/// the host's too in the sense that the host signal is recorded for it (`pagelift_record_signal`)
+/// and delivered in a riscv64 frame (`SignalFrame`); ignoring and the default are the host's
+/// own dispositions, and the guest's mask is the host thread's, so pending, sigtimedwait and
+/// signalfd are the host kernel's.
 extension LinuxProcess {
     static func defineSignalCalls(_ t: inout Table) {
         t.define(.rt_sigaction, 4) { p, c in p.sigaction(c) }
         t.define(.rt_sigprocmask, 4) { p, c in p.sigprocmask(c) }
-        t.define(.rt_sigpending, 2) { p, c in
-            guard p.buffer(c[0], 8, writable: true) != nil else { return efault }
-            p.memory.store(p.pendingSignals & p.signalMask, at: c[0])
-            return 0
-        }
+        t.passthrough(.rt_sigpending, SYS_rt_sigpending, [.pointer, .value])
+        t.passthrough(.rt_sigtimedwait, SYS_rt_sigtimedwait, [.pointer, .pointer, .pointer, .value])
+        t.passthrough(.rt_sigqueueinfo, SYS_rt_sigqueueinfo, [.value, .value, .pointer])
+        t.passthrough(.rt_tgsigqueueinfo, SYS_rt_tgsigqueueinfo, [.value, .value, .value, .pointer])
+        t.passthrough(.signalfd4, SYS_signalfd4, [.value, .pointer, .value, .value])
+        t.define(.rt_sigsuspend, 2) { p, c in p.sigsuspend(c) }
+        t.define(.rt_sigreturn, 0) { p, c in p.signalReturn(c.cpu) }
         t.define(.sigaltstack, 2) { p, c in
             // stack_t { void *sp; int flags; size_t size } has one layout on both.
+            let sp = p.cpuStackPointer(c)
+            let stack = p.alternateSignalStack
+            let onIt = stack.flags & 2 == 0 && stack.size > 0 && sp > stack.sp && sp <= stack.sp + stack.size
             if c[1] != 0 {
                 guard p.buffer(c[1], 24, writable: true) != nil else { return efault }
-                p.memory.store(p.alternateSignalStack.sp, at: c[1])
-                p.memory.store(p.alternateSignalStack.flags, at: c[1] + 8)
-                p.memory.store(p.alternateSignalStack.size, at: c[1] + 16)
+                p.memory.store(stack.sp, at: c[1])
+                p.memory.store(UInt64(onIt ? 1 : stack.flags), at: c[1] + 8)
+                p.memory.store(stack.size, at: c[1] + 16)
             }
             if c[0] != 0 {
                 guard p.buffer(c[0], 24) != nil else { return efault }
-                p.alternateSignalStack = (p.memory.load(c[0], as: UInt64.self), UInt64(p.memory.load(c[0] + 8, as: UInt32.self)),
-                                          p.memory.load(c[0] + 16, as: UInt64.self))
+                guard !onIt else { return -Int64(EPERM) }
+                let flags = UInt64(p.memory.load(c[0] + 8, as: UInt32.self)), size = p.memory.load(c[0] + 16, as: UInt64.self)
+                guard flags & ~UInt64(2 | 0x8000_0000) == 0 else { return einval }
+                guard flags & 2 != 0 || size >= 2048 else { return -Int64(ENOMEM) }  // MINSIGSTKSZ
+                p.alternateSignalStack = (p.memory.load(c[0], as: UInt64.self), flags, size)
             }
             return 0
         }
-        t.define(.kill, 2) { p, c in p.raise(to: c.int32(0), signal: c.int32(1)) }
-        t.define(.tgkill, 3) { p, c in p.raise(to: c.int32(0), signal: c.int32(2)) }
-        t.define(.tkill, 2) { p, c in p.raise(to: c.int32(0) == hostThreadID() ? getpid() : c.int32(0), signal: c.int32(1)) }
-        for number in [SyscallNumber.rt_sigsuspend, .rt_sigtimedwait, .rt_sigqueueinfo, .rt_tgsigqueueinfo, .rt_sigreturn] {
-            t.define(number, 4) { p, c in p.unsupported(c, "signal delivery is not implemented yet") }
-        }
+        t.define(.kill, 2) { p, c in p.raise(to: c.int32(0), thread: nil, signal: c.int32(1)) }
+        t.define(.tgkill, 3) { p, c in p.raise(to: c.int32(0), thread: c.int32(1), signal: c.int32(2)) }
+        t.define(.tkill, 2) { p, c in p.raise(to: c.int32(0) == hostThreadID() ? getpid() : -1, thread: c.int32(0), signal: c.int32(1)) }
     }
+
+    private func cpuStackPointer(_ c: Call) -> UInt64 { c.cpu[x: 2] }
 
     /// Signals the translator keeps for itself: its own faults, and those no one can catch.
     static let translatorSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGKILL, SIGSTOP]
@@ -54,21 +63,24 @@ extension LinuxProcess {
         }
         if c[1] != 0 {
             guard buffer(c[1], 24) != nil else { return Self.efault }
-            let action = (handler: memory.load(c[1], as: UInt64.self), flags: memory.load(c[1] + 8, as: UInt64.self),
-                          mask: memory.load(c[1] + 16, as: UInt64.self))
-            signalActions[signal] = action
-            let hostSignal = Int32(signal)
-            if !Self.translatorSignals.contains(hostSignal), signal < 32 {
-                // A handler cannot run yet: SIGPIPE's then lets the write fail with EPIPE, as a
-                // program that handles it expects; others keep their default.
-                let ignored = action.handler == 1 || (action.handler > 1 && hostSignal == SIGPIPE)
-                Glibc.signal(hostSignal, ignored ? SIG_IGN : SIG_DFL)
-            }
+            setAction(signal, (memory.load(c[1], as: UInt64.self), memory.load(c[1] + 8, as: UInt64.self),
+                               memory.load(c[1] + 16, as: UInt64.self)))
         }
         return 0
     }
 
+    /// Records the guest's action and gives the host the matching disposition: ignore, default,
+    /// or recording the signal for the guest's handler (without SA_RESTART, so that a blocking
+    /// call returns and the guest's own SA_RESTART decides).
+    func setAction(_ signal: Int, _ action: (handler: UInt64, flags: UInt64, mask: UInt64)) {
+        signalActions[signal] = action
+        let hostSignal = Int32(signal)
+        guard !Self.translatorSignals.contains(hostSignal) else { return }
+        FaultHandler.setHostDisposition(hostSignal, action.handler == 0 ? .standard : action.handler == 1 ? .ignore : .recordForGuest)
+    }
+
     private func sigprocmask(_ c: Call) -> Int64 {
+        guard c[3] == 8 else { return Self.einval }
         if c[2] != 0 {
             guard buffer(c[2], 8, writable: true) != nil else { return Self.efault }
             memory.store(signalMask, at: c[2])
@@ -76,46 +88,67 @@ extension LinuxProcess {
         if c[1] != 0 {
             guard buffer(c[1], 8) != nil else { return Self.efault }
             // SIGKILL and SIGSTOP cannot be blocked.
-            let set = memory.load(c[1], as: UInt64.self) & ~(1 << UInt64(SIGKILL - 1) | 1 << UInt64(SIGSTOP - 1))
+            let set = memory.load(c[1], as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
             switch c[0] {
             case 0: signalMask |= set
             case 1: signalMask &= ~set
             case 2: signalMask = set
             default: return Self.einval
             }
-            // A pending signal now unblocked takes effect.
-            let unblocked = pendingSignals & ~signalMask
-            if let signal = (1...64).first(where: { unblocked & Self.bit($0) != 0 }) {
-                pendingSignals &= ~Self.bit(signal)
-                return deliver(Int32(signal))
-            }
+            // A signal pending in the host and now unblocked is recorded (or takes its default
+            // action) before this returns, and delivered as the call returns.
+            applySignalMaskToHost()
         }
         return 0
     }
 
     static func bit(_ signal: Int) -> UInt64 { 1 << UInt64(signal - 1) }
 
-    /// A signal for this process (abort's SIGABRT, raise) takes its default action, or none if
-    /// ignored; one for another process is the host's kill.
-    private func raise(to target: Int32, signal: Int32) -> Int64 {
-        guard target == getpid() else { return Self.host(Glibc.kill(target, signal)) }
-        guard signal != 0 else { return 0 }
-        guard signal > 0, signal <= 64 else { return Self.einval }
-        if signalMask & Self.bit(Int(signal)) != 0 {
-            pendingSignals |= Self.bit(Int(signal))
-            return 0
+    /// rt_sigsuspend: waits with a temporary mask until a signal comes; its handler's frame saves
+    /// the mask from before, which rt_sigreturn restores.
+    private func sigsuspend(_ c: Call) -> Int64 {
+        guard c[1] == 8 else { return Self.einval }
+        guard buffer(c[0], 8) != nil else { return Self.efault }
+        let old = signalMask
+        signalMask = memory.load(c[0], as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in 1...64 where signalMask & Self.bit(signal) != 0 && !Self.translatorSignals.contains(Int32(signal)) {
+            sigaddset(&set, Int32(signal))
         }
-        return deliver(signal)
+        // Returns when a signal was handled (recorded for the guest); a default action ends the process.
+        _ = withUnsafePointer(to: &set) { Self.hostSyscall(SYS_rt_sigsuspend, Int(bitPattern: $0), 8) }
+        maskToRestore = old
+        if pagelift_recorded_signals() == 0 && pendingSignals & ~signalMask == 0 {
+            signalMask = old
+            maskToRestore = nil
+            applySignalMaskToHost()
+        }
+        return -Int64(EINTR)
     }
 
-    /// A signal for this process that is not blocked: its action, which without a guest handler
-    /// delivered (not implemented yet) is the default one.
-    private func deliver(_ signal: Int32) -> Int64 {
+    /// kill, tkill and tgkill. A signal for this process (abort's SIGABRT, raise) acts as the
+    /// kernel's would: ignored, left pending while blocked (in the host), handled by the guest's
+    /// handler as this call returns, or its default action, said on stderr if it dumps core.
+    /// One for another process or thread is the host's to send.
+    private func raise(to target: Int32, thread: Int32?, signal: Int32) -> Int64 {
+        let own = target == getpid() && (thread == nil || thread == hostThreadID())
+        guard own else {
+            if let thread { return Self.host(Self.hostSyscall(SYS_tgkill, Int(target), Int(thread), Int(signal))) }
+            return Self.host(Glibc.kill(target, signal))
+        }
+        guard signal != 0 else { return 0 }
+        guard signal > 0, signal <= 64 else { return Self.einval }
         let ignoredByDefault: Set<Int32> = [SIGCHLD, SIGURG, SIGWINCH, SIGCONT]
         let action = signalActions[Int(signal)]?.handler ?? 0
+        if signalMask & Self.bit(Int(signal)) != 0 {
+            return Self.host(Self.hostSyscall(SYS_tgkill, Int(getpid()), Int(hostThreadID()), Int(signal)))
+        }
         if action == 1 || (action == 0 && ignoredByDefault.contains(signal)) { return 0 }
         if action > 1 {
-            FaultHandler.writeError("pagelift: guest signal handlers are not delivered yet; \(FaultHandler.signalName(signal)) takes its default action\n")
+            pendingSignals |= Self.bit(Int(signal))
+            pendingInformation[Int(signal)] = ownSignalInformation(signal, code: thread == nil ? 0 : -6)  // SI_USER, SI_TKILL
+            return 0
         }
         outcome = .signal(signal)
         return 0

@@ -13,11 +13,14 @@ extension LinuxProcess {
         t.passthrough(.nanosleep, SYS_nanosleep, [.pointer, .pointer])
         t.passthrough(.gettimeofday, SYS_gettimeofday, [.pointer, .pointer])
         t.passthrough(.times, SYS_times, [.pointer])
-        // A timer's signal takes its default action (a guest handler is not delivered yet).
+        // A timer's signal reaches the guest's handler like any other (struct sigevent has one layout on both;
+        // SIGEV_THREAD is glibc's helper thread, which needs guest threads).
         t.passthrough(.getitimer, SYS_getitimer, [.value, .pointer])
         t.passthrough(.setitimer, SYS_setitimer, [.value, .pointer, .pointer])
-        for number in [SyscallNumber.timer_create, .timer_settime, .timer_gettime, .timer_getoverrun, .timer_delete] {
-            t.define(number, 4) { p, c in p.unsupported(c, "POSIX timers need signal delivery, which is not implemented yet") }
-        }
+        t.passthrough(.timer_create, SYS_timer_create, [.value, .pointer, .pointer])
+        t.passthrough(.timer_settime, SYS_timer_settime, [.value, .value, .pointer, .pointer])
+        t.passthrough(.timer_gettime, SYS_timer_gettime, [.value, .pointer])
+        t.passthrough(.timer_getoverrun, SYS_timer_getoverrun, [.value])
+        t.passthrough(.timer_delete, SYS_timer_delete, [.value])
     }
 }

@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHostSyscall
+
+/// Guest signal handlers: a riscv64 Linux signal frame (`struct rt_sigframe`: siginfo, then a
+/// ucontext whose mcontext holds pc, x1..x31, f0..f31 and fcsr) built on the guest stack, and
+/// `rt_sigreturn` restoring everything from it, a pc or registers the handler changed included.
+/// Signals are delivered when a syscall returns: one the guest raises itself at once, one from
+/// the host (another process, a timer, a child's end) at the syscall it interrupts or the next.
+enum SignalFrame {
+    /// Where the page holding the return trampoline (`li a7, 139; ecall`) is mapped: the
+    /// kernel's vDSO does the same job.
+    static let trampoline: UInt64 = 0x3f_fff0_0000
+    static let size: UInt64 = 128 + 960
+    static let contextOffset: UInt64 = 128
+    /// Offsets in the ucontext.
+    static let stackOffset: UInt64 = 16, maskOffset: UInt64 = 40, machineOffset: UInt64 = 176
+    static let floatOffset: UInt64 = 256, fcsrOffset: UInt64 = 512
+
+    static let onStack: UInt64 = 0x0800_0000, restart: UInt64 = 0x1000_0000, noDefer: UInt64 = 0x4000_0000, resetHandler: UInt64 = 0x8000_0000
+    static let siginfoFlag: UInt64 = 4
+
+    static func map(into memory: GuestMemory) throws(GuestError) {
+        try memory.map(trampoline, GuestMemory.pageSize, protection: PROT_READ | PROT_WRITE, name: "[vdso]")
+        memory.store(UInt32(0x08b0_0893), at: trampoline)      // addi a7, zero, 139 (rt_sigreturn)
+        memory.store(UInt32(0x0000_0073), at: trampoline + 4)  // ecall
+        try memory.protect(trampoline, GuestMemory.pageSize, protection: PROT_READ | PROT_EXEC)
+    }
+}
+
+extension LinuxProcess {
+    /// Syscalls the kernel restarts after a handler that has SA_RESTART (its ERESTARTSYS ones);
+    /// the others return EINTR.
+    static let restartable: Set<Int> = [SyscallNumber.read, .write, .readv, .writev, .pread64, .pwrite64, .preadv, .pwritev,
+                                        .openat, .wait4, .waitid, .accept, .accept4, .connect, .recvfrom, .sendto, .recvmsg,
+                                        .sendmsg, .flock, .fcntl, .ioctl, .splice, .sendfile, .msgsnd, .msgrcv, .futex]
+        .reduce(into: []) { $0.insert($1.rawValue) }
+
+    /// The guest's mask as the host thread's, so that a signal the guest blocks stays pending in
+    /// the host kernel (where sigpending and sigtimedwait find it) and interrupts nothing.
+    func applySignalMaskToHost() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in 1...64 where signalMask & Self.bit(signal) != 0 && !Self.translatorSignals.contains(Int32(signal)) {
+            sigaddset(&set, Int32(signal))
+        }
+        pthread_sigmask(SIG_SETMASK, &set, nil)
+    }
+
+    /// siginfo for a signal the guest sent itself.
+    func ownSignalInformation(_ signal: Int32, code: Int32) -> [UInt8] {
+        var info = [UInt8](repeating: 0, count: 128)
+        info.withUnsafeMutableBytes {
+            $0.storeBytes(of: signal, as: Int32.self)
+            $0.storeBytes(of: code, toByteOffset: 8, as: Int32.self)
+            $0.storeBytes(of: getpid(), toByteOffset: 16, as: Int32.self)
+            $0.storeBytes(of: getuid(), toByteOffset: 20, as: UInt32.self)
+        }
+        return info
+    }
+
+    /// After a syscall: takes the signals the host recorded, and delivers the lowest one the
+    /// guest does not block by building its frame and pointing the CPU at its handler. `cpu.pc`
+    /// is where the guest goes on. Returns whether control moved.
+    func deliverPendingSignal(_ cpu: CPUState, interrupted call: Call?, result: Int64) -> Bool {
+        let recorded = pagelift_take_recorded_signals()
+        if recorded != 0 {
+            for signal in 1...64 where recorded & Self.bit(signal) != 0 {
+                var info = [UInt8](repeating: 0, count: 128)
+                info.withUnsafeMutableBytes { pagelift_recorded_signal_info(Int32(signal), $0.baseAddress) }
+                pendingSignals |= Self.bit(signal)
+                pendingInformation[signal] = info
+            }
+        }
+        let deliverable = pendingSignals & ~signalMask
+        guard deliverable != 0, let signal = (1...64).first(where: { deliverable & Self.bit($0) != 0 }) else { return false }
+        pendingSignals &= ~Self.bit(signal)
+        let info = pendingInformation.removeValue(forKey: signal) ?? ownSignalInformation(Int32(signal), code: 0)
+        guard let action = signalActions[signal], action.handler > 1 else { return false }
+        // A slow call the signal interrupted is restarted after the handler, or fails with EINTR.
+        if let call, result == -Int64(EINTR), action.flags & SignalFrame.restart != 0, Self.restartable.contains(call.number) {
+            cpu.pc -= 4
+            cpu[x: 10] = call[0]
+        }
+        let savedMask = maskToRestore ?? signalMask
+        maskToRestore = nil
+        guard buildFrame(cpu, signal: Int32(signal), info: info, action: action, savedMask: savedMask) else {
+            // No room for the frame: the kernel kills with SIGSEGV.
+            outcome = .signal(SIGSEGV)
+            return true
+        }
+        return true
+    }
+
+    private func buildFrame(_ cpu: CPUState, signal: Int32, info: [UInt8], action: (handler: UInt64, flags: UInt64, mask: UInt64),
+                            savedMask: UInt64) -> Bool {
+        let stack = alternateSignalStack
+        let altEnabled = stack.flags & 2 == 0 && stack.size > 0  // not SS_DISABLE
+        var sp = cpu[x: 2]
+        let onAlternate = altEnabled && sp > stack.sp && sp <= stack.sp + stack.size
+        if action.flags & SignalFrame.onStack != 0, altEnabled, !onAlternate { sp = stack.sp + stack.size }
+        let frame = (sp &- SignalFrame.size) & ~15
+        guard buffer(frame, SignalFrame.size, writable: true) != nil else { return false }
+        memory.write(info, at: frame)
+        let context = frame + SignalFrame.contextOffset
+        memory.write([UInt8](repeating: 0, count: 960), at: context)
+        memory.store(stack.sp, at: context + SignalFrame.stackOffset)
+        memory.store(UInt32(onAlternate ? 1 : (altEnabled ? 0 : 2)), at: context + SignalFrame.stackOffset + 8)
+        memory.store(stack.size, at: context + SignalFrame.stackOffset + 16)
+        memory.store(savedMask, at: context + SignalFrame.maskOffset)
+        let machine = context + SignalFrame.machineOffset
+        memory.store(cpu.pc, at: machine)
+        for index in 1..<32 { memory.store(cpu[x: index], at: machine + UInt64(index * 8)) }
+        for index in 0..<32 { memory.store(cpu[f: index], at: machine + SignalFrame.floatOffset + UInt64(index * 8)) }
+        memory.store(cpu.fcsr, at: machine + SignalFrame.fcsrOffset)
+
+        cpu[x: 1] = SignalFrame.trampoline
+        cpu[x: 2] = frame
+        cpu[x: 10] = UInt64(signal)
+        cpu[x: 11] = frame
+        cpu[x: 12] = context
+        cpu.pc = action.handler
+        signalMask |= action.mask | (action.flags & SignalFrame.noDefer == 0 ? Self.bit(Int(signal)) : 0)
+        signalMask &= ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
+        applySignalMaskToHost()
+        if action.flags & SignalFrame.resetHandler != 0 { setAction(Int(signal), (0, 0, 0)) }
+        return true
+    }
+
+    /// rt_sigreturn: the registers, pc, mask and alternate stack from the frame at sp.
+    func signalReturn(_ cpu: CPUState) -> Int64 {
+        let frame = cpu[x: 2]
+        guard buffer(frame, SignalFrame.size) != nil else {
+            outcome = .signal(SIGSEGV)
+            return 0
+        }
+        let context = frame + SignalFrame.contextOffset, machine = context + SignalFrame.machineOffset
+        for index in 1..<32 { cpu[x: index] = memory.load(machine + UInt64(index * 8), as: UInt64.self) }
+        for index in 0..<32 { cpu[f: index] = memory.load(machine + SignalFrame.floatOffset + UInt64(index * 8), as: UInt64.self) }
+        cpu.fcsr = memory.load(machine + SignalFrame.fcsrOffset, as: UInt32.self)
+        cpu.pc = memory.load(machine, as: UInt64.self)
+        signalMask = memory.load(context + SignalFrame.maskOffset, as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
+        applySignalMaskToHost()
+        let flags = UInt64(memory.load(context + SignalFrame.stackOffset + 8, as: UInt32.self))
+        if flags & 1 == 0 {
+            alternateSignalStack = (memory.load(context + SignalFrame.stackOffset, as: UInt64.self), flags,
+                                    memory.load(context + SignalFrame.stackOffset + 16, as: UInt64.self))
+        }
+        outcome = .redirect
+        return 0
+    }
+}
