@@ -44,14 +44,16 @@ public struct EngineOptions: Sendable {
 }
 
 extension FloatFlagsUse {
-    /// The reads of the accrued flags `elf`'s code (loaded at `bias` into `memory`) may see.
-    /// At start-up, before anything can unmap the segments: they are read where they lie.
-    static func observingReads(of elf: ELFFile, bias: UInt64, in memory: GuestMemory) -> [UInt64] {
-        let code = elf.loadSegments.filter(\.executable).map { segment in
-            let start = segment.virtualAddress &+ bias
-            return (start: start, bytes: UnsafeRawBufferPointer(start: memory.host(start), count: Int(segment.end - segment.virtualAddress)))
+    /// The reads of the accrued flags `elf`'s code (loaded at `bias`) may see. From the file's
+    /// bytes: an execute-only segment's pages cannot be read in guest memory.
+    static func observingReads(of elf: ELFFile, bias: UInt64) -> [UInt64] {
+        elf.bytes.withUnsafeBytes { file in
+            let code = elf.loadSegments.filter(\.executable).map { segment in
+                (start: segment.virtualAddress &+ bias,
+                 bytes: UnsafeRawBufferPointer(rebasing: file[Int(segment.fileOffset)..<Int(segment.fileOffset + segment.fileSize)]))
+            }
+            return observingReads(in: code)
         }
-        return observingReads(in: code)
     }
 }
 
@@ -194,7 +196,7 @@ public final class Engine: @unchecked Sendable {
         // A dynamic program's libraries are not there to scan yet (libm's fetestexcept reads
         // the flags): it keeps them exact.
         tracksFloatFlags = options.exactFloatFlags || program.interpreter != nil
-            || !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
+            || !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias).isEmpty
         stats.floatFlagsExact = tracksFloatFlags
         codeMap = try CodeMap()
         jit = try JIT()

@@ -22,7 +22,7 @@ public struct FunctionLifting {
         let program = try Loader.load(elf, path: path, arguments: [path], environment: [], paths: GuestPaths(root: sysroot, executable: path),
                                       images: symbols, into: memory)
         // As a run would translate it: with exact flags unless the program cannot read them.
-        let tracksFloatFlags = !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias, in: memory).isEmpty
+        let tracksFloatFlags = !FloatFlagsUse.observingReads(of: elf, bias: program.loadBias).isEmpty
         let lifter = PageLifter(describe: { symbols.describe($0) }, assumesRoundToNearest: asOptimizedTier,
                                 tracksFloatFlags: tracksFloatFlags)
         module = IRModule(name: symbols.describe(start))

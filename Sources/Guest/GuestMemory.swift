@@ -249,9 +249,18 @@ public final class GuestMemory: @unchecked Sendable {
         }
     }
 
-    /// The 16-bit instruction parcel at `address`, or nil if it is not mapped executable.
+    /// The 16-bit instruction parcel at `address`, or nil if it is not mapped executable. Code in
+    /// an execute-only page (whose host page the guest must not read, as under qemu) is read
+    /// through /proc/self/mem, which may read what the process's own mappings forbid.
     public func instructionParcel(at address: UInt64) -> UInt16? {
-        isMapped(address, 2, needs: PROT_EXEC) ? load(address, as: UInt16.self) : nil
+        guard isMapped(address, 2, needs: PROT_EXEC) else { return nil }
+        if isMapped(address, 2, needs: PROT_EXEC | PROT_READ) { return load(address, as: UInt16.self) }
+        let fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var parcel: UInt16 = 0
+        let count = pread(fd, &parcel, 2, Int(bitPattern: UInt(bitPattern: host(address))))
+        return count == 2 ? parcel : nil
     }
 
     public func load<T: FixedWidthInteger>(_ address: UInt64, as type: T.Type) -> T {

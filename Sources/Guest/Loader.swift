@@ -63,10 +63,11 @@ public enum Loader {
                             paths: GuestPaths, images: GuestImages, into memory: GuestMemory) throws(GuestError) -> LoadedProgram {
         let bias: UInt64 = elf.kind == .sharedObject ? pieBias : 0
         let stackSize = stackSize
-        let (_, highest) = try mapImage(elf, bias: bias, into: memory, name: path)
-        guard highest <= stackTop - stackSize, highest <= mmapBase else {
-            throw .load("\(path): segments reach into the stack or mmap area")
+        // Checked before anything is mapped: an absurd size is refused at once.
+        guard let highest = pageRanges(elf, bias: bias).last?.end, highest <= stackTop - stackSize, highest <= mmapBase else {
+            throw .load("\(path): segments reach into the stack or mmap area (above 0x\(String(mmapBase, radix: 16)))")
         }
+        _ = try mapImage(elf, bias: bias, into: memory, name: path)
         images.add(path: path, bias: bias, start: elf.loadSegments.map(\.virtualAddress).min()! + bias, end: highest, symbols: elf.symbols)
 
         var interpreter: (path: String, bias: UInt64, elf: ELFFile)?
@@ -105,29 +106,7 @@ public enum Loader {
     /// Maps the loadable segments of `elf` at `bias` with their permissions; returns the lowest
     /// and the end of the highest page.
     static func mapImage(_ elf: ELFFile, bias: UInt64, into memory: GuestMemory, name: String) throws(GuestError) -> (UInt64, UInt64) {
-        var pageProtections: [UInt64: Int32] = [:]
-        for segment in elf.loadSegments {
-            var protection: Int32 = 0
-            if segment.readable { protection |= PROT_READ }
-            if segment.writable { protection |= PROT_WRITE }
-            if segment.executable { protection |= PROT_EXEC }
-            var page = GuestMemory.pageDown(segment.virtualAddress + bias)
-            while page < segment.end + bias {
-                pageProtections[page, default: 0] |= protection
-                page += GuestMemory.pageSize
-            }
-        }
-        // Consecutive pages with the same protection become one mapping: a large .bss is
-        // thousands of pages, and mapping them one by one made loading take seconds.
-        var ranges: [(start: UInt64, end: UInt64, protection: Int32)] = []
-        for page in pageProtections.keys.sorted() {
-            let protection = pageProtections[page]!
-            if let last = ranges.last, last.end == page, last.protection == protection {
-                ranges[ranges.count - 1].end += GuestMemory.pageSize
-            } else {
-                ranges.append((page, page + GuestMemory.pageSize, protection))
-            }
-        }
+        let ranges = pageRanges(elf, bias: bias)
         for range in ranges {
             try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE, name: name)
         }
@@ -139,6 +118,39 @@ public enum Loader {
             try memory.protect(range.start, range.end - range.start, protection: range.protection)
         }
         return (ranges.first!.start, ranges.last!.end)
+    }
+
+    /// The pages the segments cover, as ranges of one protection: a page two segments share gets
+    /// both's. Computed per segment, not per page: a segment may be gigabytes of .bss.
+    static func pageRanges(_ elf: ELFFile, bias: UInt64) -> [(start: UInt64, end: UInt64, protection: Int32)] {
+        var ranges: [(start: UInt64, end: UInt64, protection: Int32)] = []
+        // Segments are sorted and do not overlap (ELFFile checks), so only a boundary page can be shared.
+        for segment in elf.loadSegments {
+            var protection: Int32 = 0
+            if segment.readable { protection |= PROT_READ }
+            if segment.writable { protection |= PROT_WRITE }
+            if segment.executable { protection |= PROT_EXEC }
+            var start = GuestMemory.pageDown(segment.virtualAddress + bias)
+            let end = GuestMemory.pageUp(segment.end + bias)
+            if let last = ranges.last, last.end > start {
+                // The previous segment's last page is this one's first.
+                ranges[ranges.count - 1].end = start
+                if ranges[ranges.count - 1].start == ranges[ranges.count - 1].end { ranges.removeLast() }
+                ranges.append((start, start + GuestMemory.pageSize, protection | last.protection))
+                start += GuestMemory.pageSize
+            }
+            if start < end { ranges.append((start, end, protection)) }
+        }
+        // Neighbours with one protection become one mapping.
+        var merged: [(start: UInt64, end: UInt64, protection: Int32)] = []
+        for range in ranges {
+            if let last = merged.last, last.end == range.start, last.protection == range.protection {
+                merged[merged.count - 1].end = range.end
+            } else {
+                merged.append(range)
+            }
+        }
+        return merged
     }
 
     static func programHeaderAddress(_ elf: ELFFile) -> UInt64 {

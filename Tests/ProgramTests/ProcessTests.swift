@@ -114,3 +114,51 @@ import Testing
         }
     }
 }
+
+/// Program headers that a loader must take as they are: an execute-only text segment (its code
+/// runs, and its bytes cannot be loaded, as under qemu), and a segment so large that it reaches
+/// the mmap area, refused at once rather than after mapping it page by page.
+@Suite struct SegmentTests {
+    /// A copy of a static program with its program headers changed by `edit(type, flags, header offset, bytes)`.
+    static func patched(_ name: String, _ edit: (UInt32, UInt32, Int, inout [UInt8]) -> Void) throws -> URL {
+        let original = try ProcessTests.spawning("stack_limit").binary()
+        var bytes = [UInt8](try Data(contentsOf: original))
+        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } }
+        func u32(_ at: Int) -> UInt32 { UInt32(truncatingIfNeeded: u64(at)) }
+        let headers = Int(u64(32)), count = Int(bytes[56]) | Int(bytes[57]) << 8
+        for index in 0..<count {
+            let at = headers + index * 56
+            edit(u32(at), u32(at + 4), at, &bytes)
+        }
+        let output = original.deletingLastPathComponent().appendingPathComponent(name)
+        try Data(bytes).write(to: output)
+        chmod(output.path, 0o755)
+        return output
+    }
+
+    static func put(_ value: UInt64, at offset: Int, width: Int, in bytes: inout [UInt8]) {
+        for index in 0..<width { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+    }
+
+    @Test func anExecuteOnlyTextSegmentRunsAndCannotBeRead() throws {
+        let program = try Self.patched("stack_limit_execute_only") { type, flags, at, bytes in
+            if type == 1 && flags & 1 != 0 { SegmentTests.put(1, at: at + 4, width: 4, in: &bytes) }  // PF_X alone
+        }
+        let expected = try Execution.run([Tools.qemu, program.path])
+        let actual = try Execution.run([Tools.pagelift, "--no-cache", program.path])
+        // glibc reads its own program headers from that segment: both runs fault there.
+        #expect(actual.status == expected.status && actual.standardOutput == expected.standardOutput)
+        #expect(actual.standardError.hasPrefix("pagelift: guest SIGSEGV"), "\(actual.standardError)")
+    }
+
+    @Test func aSegmentReachingTheMmapAreaIsRefusedAtOnce() throws {
+        let program = try Self.patched("stack_limit_huge_bss") { type, flags, at, bytes in
+            guard type == 1 && flags & 2 != 0 else { return }
+            let address = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + 16 + $1]) << (8 * UInt64($1)) }
+            SegmentTests.put(0x30_0000_0000 - address, at: at + 40, width: 8, in: &bytes)  // p_memsz up to 192 GiB
+        }
+        let result = try Execution.run([Tools.pagelift, "--no-cache", program.path], timeout: 30)
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("segments reach into the stack or mmap area"), "\(result.standardError)")
+    }
+}

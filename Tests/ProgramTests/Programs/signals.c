@@ -60,6 +60,10 @@ static void arm_timer(long microseconds) {
 }
 
 int main(void) {
+    // Whatever mask the program inherited (a test harness may block signals), it starts from none.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     install(SIGUSR1, counting, 0);
     raise(SIGUSR1);
     printf("raise: count %d signal %d code SI_TKILL %d\n", count, last_signal, last_code == SI_TKILL);
