@@ -112,6 +112,11 @@ import Testing
         for name in ["__libc_start_main", "printf", "main"] {
             #expect(symbols.contains { $0 == name || $0.hasPrefix(name + "+") }, "no region named after \(name)")
         }
+        // --strace names the code that made each call: the loader's by its file, libc's by its symbols.
+        let traced = try Execution.run([Tools.pagelift, "--no-cache", "--strace"] + program.rootArguments + [try program.binary().path])
+        let lines = traced.standardError.split(separator: "\n")
+        #expect(lines.contains { $0.contains(" brk(") && $0.hasSuffix(">") && $0.contains("<ld-linux-riscv64-lp64d.so.1+0x") })
+        #expect(lines.contains { $0.contains(" write(0x1,") && $0.hasSuffix("<write+0x14>") })
     }
 }
 

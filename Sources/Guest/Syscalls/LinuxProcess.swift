@@ -144,6 +144,7 @@ public final class LinuxProcess: @unchecked Sendable {
     public func handle(_ cpu: CPUState) -> SyscallOutcome {
         let number = Int(cpu[x: 17])
         let call = Call(cpu: cpu, number: number, arguments: (10...15).map { cpu[x: $0] })
+        let callSite = cpu.pc
         outcome = .resume
         // A signal that came while the guest ran is delivered before the call, which runs when
         // its handler returns: as the kernel delivers it before the guest's next instruction.
@@ -160,7 +161,7 @@ public final class LinuxProcess: @unchecked Sendable {
         } else {
             result = unsupported(call)
         }
-        if strace { traceLine(call: call, result: result, known: entry != nil) }
+        if strace { traceLine(call: call, result: result, known: entry != nil, callSite: callSite) }
         if outcome == .resume {
             cpu[x: 10] = UInt64(bitPattern: result)
             cpu.pc &+= 4  // past the ecall, where a handler returns to
@@ -181,7 +182,7 @@ public final class LinuxProcess: @unchecked Sendable {
         return -Int64(ENOSYS)
     }
 
-    private func traceLine(call: Call, result: Int64, known: Bool) {
+    private func traceLine(call: Call, result: Int64, known: Bool, callSite: UInt64) {
         let arity = Self.table[call.number]?.arity ?? 6
         let arguments = call.arguments.prefix(arity).map { "0x" + String($0, radix: 16) }.joined(separator: ",")
         var line = "\(getpid()) \(SyscallNumber.name(of: call.number))(\(arguments))"
@@ -193,6 +194,8 @@ public final class LinuxProcess: @unchecked Sendable {
         case .redirect: line += " = ? (continues at 0x\(String(call.cpu.pc, radix: 16)))"
         }
         if !known { line += " (unsupported: returned ENOSYS)" }
+        // Which code made the call: the program's, the loader's or a library's, by its own symbols.
+        line += " <\(images.describe(callSite))>"
         FaultHandler.writeError(line + "\n")
     }
 
