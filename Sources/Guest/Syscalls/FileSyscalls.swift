@@ -5,10 +5,10 @@ import CHostSyscall
 
 extension LinuxProcess {
     static func defineFileCalls(_ t: inout Table) {
-        t.define(.read, 3) { p, c in p.forward(SYS_read, [.value, .pointer, .value], c) }
-        t.define(.write, 3) { p, c in p.forward(SYS_write, [.value, .pointer, .value], c) }
-        t.passthrough(.pread64, SYS_pread64, [.value, .pointer, .value, .value])
-        t.passthrough(.pwrite64, SYS_pwrite64, [.value, .pointer, .value, .value])
+        t.passthrough(.read, SYS_read, [.value, .buffer(length: 2), .value])
+        t.passthrough(.write, SYS_write, [.value, .buffer(length: 2), .value])
+        t.passthrough(.pread64, SYS_pread64, [.value, .buffer(length: 2), .value, .value])
+        t.passthrough(.pwrite64, SYS_pwrite64, [.value, .buffer(length: 2), .value, .value])
         t.define(.readv, 3) { p, c in p.vectored(SYS_readv, c) }
         t.define(.writev, 3) { p, c in p.vectored(SYS_writev, c) }
         t.define(.preadv, 4) { p, c in p.vectored(SYS_preadv, c) }
@@ -41,7 +41,7 @@ extension LinuxProcess {
         t.passthrough(.statx, SYS_statx, [.value, .path, .value, .value, .pointer])
         t.passthrough(.statfs, SYS_statfs, [.path, .pointer])
         t.passthrough(.fstatfs, SYS_fstatfs, [.value, .pointer])
-        t.passthrough(.getdents64, SYS_getdents64, [.value, .pointer, .value])
+        t.passthrough(.getdents64, SYS_getdents64, [.value, .buffer(length: 2), .value])
         // Open flags are asm-generic's on both (ARM is where they differ).
         t.passthrough(.pipe2, SYS_pipe2, [.pointer, .value])
         t.passthrough(.dup, SYS_dup, [.value])
@@ -102,15 +102,15 @@ extension LinuxProcess {
         }
         t.passthrough(.copy_file_range, SYS_copy_file_range, [.value, .pointer, .value, .pointer, .value, .value])
         t.passthrough(.memfd_create, SYS_memfd_create, [.string, .value])
-        t.passthrough(.getxattr, SYS_getxattr, [.path, .string, .pointer, .value])
-        t.passthrough(.lgetxattr, SYS_lgetxattr, [.path, .string, .pointer, .value])
-        t.passthrough(.fgetxattr, SYS_fgetxattr, [.value, .string, .pointer, .value])
-        t.passthrough(.setxattr, SYS_setxattr, [.path, .string, .pointer, .value, .value])
-        t.passthrough(.lsetxattr, SYS_lsetxattr, [.path, .string, .pointer, .value, .value])
-        t.passthrough(.fsetxattr, SYS_fsetxattr, [.value, .string, .pointer, .value, .value])
-        t.passthrough(.listxattr, SYS_listxattr, [.path, .pointer, .value])
-        t.passthrough(.llistxattr, SYS_llistxattr, [.path, .pointer, .value])
-        t.passthrough(.flistxattr, SYS_flistxattr, [.value, .pointer, .value])
+        t.passthrough(.getxattr, SYS_getxattr, [.path, .string, .buffer(length: 3), .value])
+        t.passthrough(.lgetxattr, SYS_lgetxattr, [.path, .string, .buffer(length: 3), .value])
+        t.passthrough(.fgetxattr, SYS_fgetxattr, [.value, .string, .buffer(length: 3), .value])
+        t.passthrough(.setxattr, SYS_setxattr, [.path, .string, .buffer(length: 3), .value, .value])
+        t.passthrough(.lsetxattr, SYS_lsetxattr, [.path, .string, .buffer(length: 3), .value, .value])
+        t.passthrough(.fsetxattr, SYS_fsetxattr, [.value, .string, .buffer(length: 3), .value, .value])
+        t.passthrough(.listxattr, SYS_listxattr, [.path, .buffer(length: 2), .value])
+        t.passthrough(.llistxattr, SYS_llistxattr, [.path, .buffer(length: 2), .value])
+        t.passthrough(.flistxattr, SYS_flistxattr, [.value, .buffer(length: 2), .value])
         t.passthrough(.removexattr, SYS_removexattr, [.path, .string])
         t.passthrough(.lremovexattr, SYS_lremovexattr, [.path, .string])
         t.passthrough(.fremovexattr, SYS_fremovexattr, [.value, .string])

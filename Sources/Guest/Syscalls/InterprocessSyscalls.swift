@@ -10,14 +10,14 @@ extension LinuxProcess {
     static func defineInterprocessCalls(_ t: inout Table) {
         t.passthrough(.mq_open, SYS_mq_open, [.string, .value, .value, .pointer])
         t.passthrough(.mq_unlink, SYS_mq_unlink, [.string])
-        t.passthrough(.mq_timedsend, SYS_mq_timedsend, [.value, .pointer, .value, .value, .pointer])
-        t.passthrough(.mq_timedreceive, SYS_mq_timedreceive, [.value, .pointer, .value, .pointer, .pointer])
+        t.passthrough(.mq_timedsend, SYS_mq_timedsend, [.value, .buffer(length: 2), .value, .value, .pointer])
+        t.passthrough(.mq_timedreceive, SYS_mq_timedreceive, [.value, .buffer(length: 2), .value, .pointer, .pointer])
         t.passthrough(.mq_getsetattr, SYS_mq_getsetattr, [.value, .pointer, .pointer])
         t.passthrough(.mq_notify, SYS_mq_notify, [.value, .pointer])
         t.passthrough(.msgget, SYS_msgget, [.value, .value])
         t.passthrough(.msgctl, SYS_msgctl, [.value, .value, .pointer])
-        t.passthrough(.msgsnd, SYS_msgsnd, [.value, .pointer, .value, .value])
-        t.passthrough(.msgrcv, SYS_msgrcv, [.value, .pointer, .value, .value, .value])
+        t.passthrough(.msgsnd, SYS_msgsnd, [.value, .buffer(length: 2), .value, .value])
+        t.passthrough(.msgrcv, SYS_msgrcv, [.value, .buffer(length: 2), .value, .value, .value])
         t.passthrough(.semget, SYS_semget, [.value, .value, .value])
         t.define(.semctl, 4) { p, c in
             // The fourth argument is a union: a value for SETVAL, a pointer for the rest that take one.

@@ -100,10 +100,14 @@ public final class LinuxProcess: @unchecked Sendable {
     }
 
     /// How a passed-through argument reaches the host.
-    enum Argument {
+    enum Argument: Equatable {
         case value
-        /// A guest address: the host address of the same byte (0 stays NULL).
+        /// A guest address: the host address of the same byte (0 stays NULL). For fixed-size
+        /// structures: the guard after the address space covers anything up to 64 KiB.
         case pointer
+        /// A guest buffer whose length is argument `length`: it must lie inside the guest's
+        /// address space, or the host kernel could reach past the guard into host memory.
+        case buffer(length: Int)
         /// A guest path, looked up in the guest root first (`GuestPaths`).
         case path
         /// A guest string passed as it is (a symlink's target, a memfd's name).
@@ -263,6 +267,9 @@ public final class LinuxProcess: @unchecked Sendable {
             case .pointer:
                 guard let address = hostAddress(value) else { return Self.efault }
                 raw[index] = address
+            case .buffer(let length):
+                guard let address = hostAddress(value), value == 0 || memory.inBounds(value, c[length]) else { return Self.efault }
+                raw[index] = address
             case .path, .string:
                 guard value != 0 else { continue }
                 guard let text = kind == .path ? path(value) : string(value) else { return Self.efault }
@@ -282,7 +289,7 @@ public final class LinuxProcess: @unchecked Sendable {
         for index in 0..<count {
             let base = memory.load(address + UInt64(index * 16), as: UInt64.self)
             let length = memory.load(address + UInt64(index * 16 + 8), as: UInt64.self)
-            guard let pointer = hostAddress(base) else { return nil }
+            guard let pointer = hostAddress(base), memory.inBounds(base, length) else { return nil }
             vectors.append(iovec(iov_base: UnsafeMutableRawPointer(bitPattern: pointer), iov_len: Int(length)))
         }
         return vectors

@@ -28,12 +28,12 @@ extension LinuxProcess {
         }
         t.define(.mremap, 5) { p, c in p.mremap(c) }
         // Advice and locking act on the host pages that hold the guest's, which are the guest's own.
-        t.passthrough(.madvise, SYS_madvise, [.pointer, .value, .value])
-        t.passthrough(.msync, SYS_msync, [.pointer, .value, .value])
-        t.passthrough(.mlock, SYS_mlock, [.pointer, .value])
-        t.passthrough(.mlock2, SYS_mlock2, [.pointer, .value, .value])
-        t.passthrough(.munlock, SYS_munlock, [.pointer, .value])
-        t.passthrough(.mincore, SYS_mincore, [.pointer, .value, .pointer])
+        t.passthrough(.madvise, SYS_madvise, [.buffer(length: 1), .value, .value])
+        t.passthrough(.msync, SYS_msync, [.buffer(length: 1), .value, .value])
+        t.passthrough(.mlock, SYS_mlock, [.buffer(length: 1), .value])
+        t.passthrough(.mlock2, SYS_mlock2, [.buffer(length: 1), .value, .value])
+        t.passthrough(.munlock, SYS_munlock, [.buffer(length: 1), .value])
+        t.passthrough(.mincore, SYS_mincore, [.buffer(length: 1), .value, .pointer])
         // Locking every current mapping would lock the whole reservation: the guest's pages are
         // locked by mlock, and these only say they were.
         t.define(.mlockall, 1) { _, _ in 0 }

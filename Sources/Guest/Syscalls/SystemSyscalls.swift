@@ -16,12 +16,12 @@ extension LinuxProcess {
             p.memory.write(machine, at: c[0] + 4 * 65)
             return 0
         }
-        t.passthrough(.getrandom, SYS_getrandom, [.pointer, .value, .value])
+        t.passthrough(.getrandom, SYS_getrandom, [.buffer(length: 1), .value, .value])
         // struct sysinfo has one layout on both.
         t.passthrough(.sysinfo, SYS_sysinfo, [.pointer])
         t.passthrough(.getcpu, SYS_getcpu, [.pointer, .pointer, .pointer])
-        t.passthrough(.sched_getaffinity, SYS_sched_getaffinity, [.value, .value, .pointer])
-        t.passthrough(.sched_setaffinity, SYS_sched_setaffinity, [.value, .value, .pointer])
+        t.passthrough(.sched_getaffinity, SYS_sched_getaffinity, [.value, .value, .buffer(length: 1)])
+        t.passthrough(.sched_setaffinity, SYS_sched_setaffinity, [.value, .value, .buffer(length: 1)])
         t.passthrough(.sched_yield, SYS_sched_yield, [])
         t.passthrough(.sched_getparam, SYS_sched_getparam, [.value, .pointer])
         t.passthrough(.sched_setparam, SYS_sched_setparam, [.value, .pointer])
@@ -42,9 +42,9 @@ extension LinuxProcess {
         t.passthrough(.vhangup, SYS_vhangup, [])
         t.passthrough(.unshare, SYS_unshare, [.value])
         t.passthrough(.setns, SYS_setns, [.value, .value])
-        t.passthrough(.syslog, SYS_syslog, [.value, .pointer, .value])
-        t.passthrough(.sethostname, SYS_sethostname, [.pointer, .value])
-        t.passthrough(.setdomainname, SYS_setdomainname, [.pointer, .value])
+        t.passthrough(.syslog, SYS_syslog, [.value, .buffer(length: 2), .value])
+        t.passthrough(.sethostname, SYS_sethostname, [.buffer(length: 1), .value])
+        t.passthrough(.setdomainname, SYS_setdomainname, [.buffer(length: 1), .value])
         t.passthrough(.settimeofday, SYS_settimeofday, [.pointer, .pointer])
         t.passthrough(.clock_settime, SYS_clock_settime, [.value, .pointer])
         t.passthrough(.adjtimex, SYS_adjtimex, [.pointer])
