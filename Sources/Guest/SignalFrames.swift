@@ -40,12 +40,18 @@ extension LinuxProcess {
     /// The guest's mask as the host thread's, so that a signal the guest blocks stays pending in
     /// the host kernel (where sigpending and sigtimedwait find it) and interrupts nothing.
     func applySignalMaskToHost() {
+        var set = Self.hostSignalSet(signalMask)
+        pthread_sigmask(SIG_SETMASK, &set, nil)
+    }
+
+    /// A guest signal mask as a host set, less the signals the translator keeps for itself.
+    static func hostSignalSet(_ mask: UInt64) -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        for signal in 1...64 where signalMask & Self.bit(signal) != 0 && !Self.translatorSignals.contains(Int32(signal)) {
+        for signal in 1...64 where mask & bit(signal) != 0 && !translatorSignals.contains(Int32(signal)) {
             sigaddset(&set, Int32(signal))
         }
-        pthread_sigmask(SIG_SETMASK, &set, nil)
+        return set
     }
 
     /// siginfo for a signal the guest sent itself.

@@ -111,11 +111,7 @@ extension LinuxProcess {
         guard buffer(c[0], 8) != nil else { return Self.efault }
         let old = signalMask
         signalMask = memory.load(c[0], as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in 1...64 where signalMask & Self.bit(signal) != 0 && !Self.translatorSignals.contains(Int32(signal)) {
-            sigaddset(&set, Int32(signal))
-        }
+        var set = Self.hostSignalSet(signalMask)
         // Returns when a signal was handled (recorded for the guest); a default action ends the process.
         _ = withUnsafePointer(to: &set) { Self.hostSyscall(SYS_rt_sigsuspend, Int(bitPattern: $0), 8) }
         maskToRestore = old
