@@ -225,6 +225,7 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.syscall: unsafeBitCast(syscallHelper, to: UInt64.self),
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
             RuntimeSymbols.generalCode: unsafeBitCast(generalCodeHelper, to: UInt64.self),
+            RuntimeSymbols.flushInstructions: unsafeBitCast(flushInstructionsHelper, to: UInt64.self),
             RuntimeStubs.roundedOperationImplementation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
         ])
         let stubs = IRModule(name: "pagelift_runtime")
@@ -865,6 +866,23 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// fence.i: the code in mappings that can change without a mapping call (writable ones, and
+    /// shared ones another mapping may write) is translated again when next reached; the guest
+    /// goes on after the fence. One pass over the translated pages, however many mappings.
+    func flushInstructions() {
+        let changeable = memory.regions.filter { $0.protection & PROT_WRITE != 0 || $0.shared }.map { ($0.start, $0.end) }
+        lock.withLock {
+            for (page, pageRegions) in regionsByPage where changeable.contains(where: { page + DiscoveredPage.pageSize > $0.0 && page < $0.1 }) {
+                for region in pageRegions {
+                    region.valid = false
+                    for entry in region.page.mapEntries { codeMap[entry] = 0 }
+                }
+                regionsByPage[page] = nil
+            }
+        }
+        cpu.pc &+= 4
+    }
+
     func syscall() -> Int32 {
         lock.withLock { stats.syscalls += 1 }
         switch process.handle(cpu) {
@@ -904,6 +922,9 @@ private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = {
 }
 private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
     GuestFloatFlags.preserved { engine(cpu).promote(entry: entry) }
+}
+private let flushInstructionsHelper: @convention(c) (UnsafeMutableRawPointer) -> Void = { cpu in
+    GuestFloatFlags.preserved { engine(cpu).flushInstructions() }
 }
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
     GuestFloatFlags.preserved { engine(cpu).readCounter(csr) }

@@ -24,6 +24,9 @@ public enum RuntimeSymbols {
     public static let syncFloatFlags = "pagelift_sync_float_flags"
     /// `preserve_all void settle_float_flags(i32 fcsr)`: after fcsr's flags were written, drops host flags they lack.
     public static let settleFloatFlags = "pagelift_settle_float_flags"
+    /// `void flush_instructions(ptr cpu)`: fence.i: translations of code that may have been written
+    /// are dropped, and the guest goes on at the next instruction (cpu.pc), through the dispatcher.
+    public static let flushInstructions = "pagelift_flush_instructions"
     /// `void region_hot(ptr cpu, i64 entry)`: the counter of the region entered at `entry` reached the threshold.
     public static let regionHot = "pagelift_region_hot"
     /// `ptr general_code(ptr cpu, i64 pc)`: code for `pc` that honours every rounding mode, for

@@ -25,7 +25,11 @@ extension FunctionLifter {
             stop(.breakpoint, pc: builder.constant(pc))
             return false
         case .fence: liftFence(instruction)
-        case .fence_i: break
+        case .fence_i:
+            // The code after it may be what the guest just wrote: it is looked up afresh.
+            _ = callRuntime(RuntimeSymbols.flushInstructions, returns: types.void, [types.ptr], [cpu])
+            returnToDispatcher()
+            return false
         case .csrrw, .csrrs, .csrrc, .csrrwi, .csrrsi, .csrrci:
             guard liftCSR(instruction) else {
                 stop(.illegalInstruction, pc: builder.constant(pc), detail: builder.constant(UInt64(instruction.bits)))
