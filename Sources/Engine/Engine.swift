@@ -180,7 +180,9 @@ public final class Engine: @unchecked Sendable {
     private var tierUpJobs = 0
     /// A fork is under way: the background threads finish their job and wait (see `prepareFork`).
     private var forkPending = false
-    private var tierUpBusy = false, speculationBusy = false
+    private var speculationBusy = false
+    /// Whether the tier-up thread is inside a job (the jobs counted are queued or running).
+    private var tierUpBusy: Bool { tierUpJobs > tierUpQueue.count }
     private var speculation = Speculation()
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
@@ -717,12 +719,10 @@ public final class Engine: @unchecked Sendable {
             while true {
                 let job = self.lock.withLock {
                     while self.tierUpQueue.isEmpty || self.forkPending { self.lock.wait() }
-                    self.tierUpBusy = true
                     return self.tierUpQueue.removeFirst()
                 }
                 job()
                 self.lock.withLock {
-                    self.tierUpBusy = false
                     self.tierUpJobs -= 1
                     self.lock.broadcast()
                 }
@@ -854,9 +854,12 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Guest memory at [start, end) changed: its translated code must not run again.
-    private func invalidate(_ start: UInt64, _ end: UInt64) {
+    private func invalidate(_ start: UInt64, _ end: UInt64) { invalidate([(start, end)]) }
+
+    /// The same for several ranges, in one pass over the translated pages.
+    private func invalidate(_ ranges: [(start: UInt64, end: UInt64)]) {
         lock.withLock {
-            for (page, pageRegions) in regionsByPage where page + DiscoveredPage.pageSize > start && page < end {
+            for (page, pageRegions) in regionsByPage where ranges.contains(where: { page + DiscoveredPage.pageSize > $0.start && page < $0.end }) {
                 for region in pageRegions {
                     region.valid = false
                     for entry in region.page.mapEntries { codeMap[entry] = 0 }
@@ -870,16 +873,7 @@ public final class Engine: @unchecked Sendable {
     /// shared ones another mapping may write) is translated again when next reached; the guest
     /// goes on after the fence. One pass over the translated pages, however many mappings.
     func flushInstructions() {
-        let changeable = memory.regions.filter { $0.protection & PROT_WRITE != 0 || $0.shared }.map { ($0.start, $0.end) }
-        lock.withLock {
-            for (page, pageRegions) in regionsByPage where changeable.contains(where: { page + DiscoveredPage.pageSize > $0.0 && page < $0.1 }) {
-                for region in pageRegions {
-                    region.valid = false
-                    for entry in region.page.mapEntries { codeMap[entry] = 0 }
-                }
-                regionsByPage[page] = nil
-            }
-        }
+        invalidate(memory.regions.filter { $0.protection & PROT_WRITE != 0 || $0.shared }.map { ($0.start, $0.end) })
         cpu.pc &+= 4
     }
 

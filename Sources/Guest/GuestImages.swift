@@ -96,6 +96,13 @@ public final class GuestImages: @unchecked Sendable {
     }
 }
 
+/// What the symbolic link at `path` points to, or nil.
+public func linkTarget(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink(path, &buffer, buffer.count - 1)
+    return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+}
+
 /// A whole file's bytes.
 public func readWholeFile(_ path: String) throws(GuestError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

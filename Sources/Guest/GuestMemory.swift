@@ -133,11 +133,7 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     /// The file a descriptor is open on, as the host names it.
-    public static func pathOfDescriptor(_ fd: Int32) -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-    }
+    public static func pathOfDescriptor(_ fd: Int32) -> String { linkTarget("/proc/self/fd/\(fd)") ?? "" }
 
     /// Moves or resizes the mapping at [start, start+oldLength) to [target, target+newLength) as the
     /// host's mremap does (file pages stay file pages); `target` may equal `start`. The caller
@@ -165,9 +161,9 @@ public final class GuestMemory: @unchecked Sendable {
                 _ = mmap(host(start + newLength), Int(oldLength - newLength), PROT_NONE, reserve, -1, 0)
                 replaceRegions(start + newLength, start + oldLength, with: nil)
             }
-            var moved_ = first
-            moved_.start = target; moved_.end = target + newLength
-            replaceRegions(target, target + newLength, with: moved_)
+            var remapped = first
+            remapped.start = target; remapped.end = target + newLength
+            replaceRegions(target, target + newLength, with: remapped)
             onInvalidate?(start, start + oldLength)
             if target != start { onInvalidate?(target, target + newLength) }
         }
@@ -253,8 +249,11 @@ public final class GuestMemory: @unchecked Sendable {
     /// an execute-only page (whose host page the guest must not read, as under qemu) is read
     /// through /proc/self/mem, which may read what the process's own mappings forbid.
     public func instructionParcel(at address: UInt64) -> UInt16? {
+        // One lookup for the common case: the parcel inside one mapping.
+        guard let region = region(containing: address), region.protection & PROT_EXEC != 0 else { return nil }
+        let readable = address + 2 <= region.end ? region.protection & PROT_READ != 0 : isMapped(address, 2, needs: PROT_EXEC | PROT_READ)
+        if readable { return load(address, as: UInt16.self) }
         guard isMapped(address, 2, needs: PROT_EXEC) else { return nil }
-        if isMapped(address, 2, needs: PROT_EXEC | PROT_READ) { return load(address, as: UInt16.self) }
         let fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -30,9 +30,7 @@ public struct GuestPaths: Sendable {
     }
 
     /// `/proc/self/exe` or `/proc/PID/exe` of this process.
-    public func isOwnExecutable(_ path: String) -> Bool {
-        path == "/proc/self/exe" || path == "/proc/\(getpid())/exe" || path == "/proc/thread-self/exe"
-    }
+    public func isOwnExecutable(_ path: String) -> Bool { ownProcFile(path) == "exe" }
 
     /// The `/proc` file of this process that `path` names (`maps` for `/proc/self/maps`), if any.
     public func ownProcFile(_ path: String) -> String? {

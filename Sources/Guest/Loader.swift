@@ -67,7 +67,7 @@ public enum Loader {
         guard let highest = pageRanges(elf, bias: bias).last?.end, highest <= stackTop - stackSize, highest <= mmapBase else {
             throw .load("\(path): segments reach into the stack or mmap area (above 0x\(String(mmapBase, radix: 16)))")
         }
-        _ = try mapImage(elf, bias: bias, into: memory, name: path)
+        try mapImage(elf, bias: bias, into: memory, name: path)
         images.add(path: path, bias: bias, start: elf.loadSegments.map(\.virtualAddress).min()! + bias, end: highest, symbols: elf.symbols)
 
         var interpreter: (path: String, bias: UInt64, elf: ELFFile)?
@@ -80,15 +80,15 @@ public enum Loader {
             }
             let interpreterELF: ELFFile
             do { interpreterELF = try ELFFile(bytes: bytes) } catch { throw .load("\(path): interpreter \(hostPath): \(error)") }
-            let low = GuestMemory.pageDown(interpreterELF.loadSegments.map(\.virtualAddress).min()!)
-            let high = GuestMemory.pageUp(interpreterELF.loadSegments.map(\.end).max()!)
+            let span = pageRanges(interpreterELF, bias: 0)
+            let low = span.first!.start, high = span.last!.end
             guard interpreterELF.kind == .sharedObject,
                   let start = libraryAddress(for: hostPath, length: high - low, in: memory, below: stackTop - stackSize)
                     ?? memory.findFree(high - low, from: mmapBase) else {
                 throw .load("\(path): interpreter \(hostPath) is not a position-independent ELF that fits")
             }
             let interpreterBias = start - low
-            _ = try mapImage(interpreterELF, bias: interpreterBias, into: memory, name: hostPath)
+            try mapImage(interpreterELF, bias: interpreterBias, into: memory, name: hostPath)
             images.add(path: hostPath, bias: interpreterBias, start: start, end: start + high - low, symbols: interpreterELF.symbols)
             interpreter = (hostPath, interpreterBias, interpreterELF)
         }
@@ -103,9 +103,8 @@ public enum Loader {
                              stackLimit: stackTop - stackSize, auxiliaryVector: auxv, arguments: arguments, interpreter: interpreter)
     }
 
-    /// Maps the loadable segments of `elf` at `bias` with their permissions; returns the lowest
-    /// and the end of the highest page.
-    static func mapImage(_ elf: ELFFile, bias: UInt64, into memory: GuestMemory, name: String) throws(GuestError) -> (UInt64, UInt64) {
+    /// Maps the loadable segments of `elf` at `bias` with their permissions.
+    static func mapImage(_ elf: ELFFile, bias: UInt64, into memory: GuestMemory, name: String) throws(GuestError) {
         let ranges = pageRanges(elf, bias: bias)
         for range in ranges {
             try memory.map(range.start, range.end - range.start, protection: PROT_READ | PROT_WRITE, name: name)
@@ -117,7 +116,6 @@ public enum Loader {
         for range in ranges {
             try memory.protect(range.start, range.end - range.start, protection: range.protection)
         }
-        return (ranges.first!.start, ranges.last!.end)
     }
 
     /// The pages the segments cover, as ranges of one protection: a page two segments share gets

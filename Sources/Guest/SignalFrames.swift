@@ -71,19 +71,19 @@ extension LinuxProcess {
     /// is where the guest goes on. Returns whether control moved.
     func deliverPendingSignal(_ cpu: CPUState, interrupted call: Call?, result: Int64) -> Bool {
         let recorded = pagelift_take_recorded_signals()
-        if recorded != 0 {
-            for signal in 1...64 where recorded & Self.bit(signal) != 0 {
-                var info = [UInt8](repeating: 0, count: 128)
-                info.withUnsafeMutableBytes { pagelift_recorded_signal_info(Int32(signal), $0.baseAddress) }
-                pendingSignals |= Self.bit(signal)
-                pendingInformation[signal] = info
-            }
+        for signal in 1...64 where recorded & Self.bit(signal) != 0 {
+            var info = [UInt8](repeating: 0, count: 128)
+            info.withUnsafeMutableBytes { pagelift_recorded_signal_info(Int32(signal), $0.baseAddress) }
+            pendingSignals[signal] = info
         }
-        let deliverable = pendingSignals & ~signalMask
-        guard deliverable != 0, let signal = (1...64).first(where: { deliverable & Self.bit($0) != 0 }) else { return false }
-        pendingSignals &= ~Self.bit(signal)
-        let info = pendingInformation.removeValue(forKey: signal) ?? ownSignalInformation(Int32(signal), code: 0)
-        guard let action = signalActions[signal], action.handler > 1 else { return false }
+        guard let signal = pendingSignals.keys.filter({ signalMask & Self.bit($0) == 0 }).min(),
+              let info = pendingSignals.removeValue(forKey: signal) else { return false }
+        guard let action = signalActions[signal], action.handler > 1 else {
+            // The handler was taken away meanwhile: the signal's action now is the one it has.
+            guard takesDefaultAction(Int32(signal)) else { return false }
+            outcome = .signal(Int32(signal))
+            return true
+        }
         // A slow call the signal interrupted is restarted after the handler, or fails with EINTR.
         if let call, result == -Int64(EINTR), action.flags & SignalFrame.restart != 0, Self.restartable.contains(call.number) {
             cpu.pc -= 4

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ELF
+import Guest
 import Foundation
 import RISCV
 
@@ -29,7 +30,7 @@ struct Disasm: ParsableCommand {
 
     func run() throws {
         let elf: ELFFile
-        do { elf = try ELFFile(bytes: try readFile(program)) } catch { fail("\(program): \(error)") }
+        do { elf = try ELFFile(bytes: try readWholeFile(program)) } catch { fail("\(program): \(error)") }
         var listing = ObjdumpListing(elf: elf, aliases: disassemblerOption == nil)
         var output = ""
         if let symbol {

@@ -92,7 +92,7 @@ struct Run: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
 
     func run() throws {
-        let environment = ProcessInfo.environment
+        let environment = HostProcess.environment
         if let cpu = cpu ?? environment["PAGELIFT_CPU"] {
             let known = ["rv64", "any", "max"]
             if cpu == "help" {
@@ -109,7 +109,7 @@ struct Run: ParsableCommand {
         }
         let bytes: [UInt8]
         do {
-            bytes = try readFile(program)
+            bytes = try readWholeFile(program)
         } catch {
             fail("\(program): \(error)")
         }
@@ -119,7 +119,7 @@ struct Run: ParsableCommand {
         var options = EngineOptions()
         options.sysroot = root
         options.quietUnsupported = quietUnsupported
-        options.translatorPath = ProcessInfo.executablePath
+        options.translatorPath = HostProcess.executablePath
         options.optimizationLevel = optimization.level.rawValue
         options.pipeline = optimization.validatedPipeline()
         options.strace = strace || environment["PAGELIFT_STRACE"] != nil
@@ -147,9 +147,9 @@ struct Run: ParsableCommand {
         options.perfMap = perfMap
         options.translatorOptions = translatorOptions(options)
         var guestEnvironment = hostEnvironment()
-        let unset = unsetEnvironment + (environment["PAGELIFT_UNSET_ENV"].map { $0.split(separator: ",").map(String.init) } ?? [])
+        let unset = unsetEnvironment + HostProcess.list("PAGELIFT_UNSET_ENV")
         guestEnvironment.removeAll { entry in unset.contains { entry.hasPrefix($0 + "=") } }
-        for assignment in setEnvironment + (environment["PAGELIFT_SET_ENV"].map { $0.split(separator: ",").map(String.init) } ?? []) {
+        for assignment in setEnvironment + HostProcess.list("PAGELIFT_SET_ENV") {
             guard let equals = assignment.firstIndex(of: "=") else { fail("-E \(assignment): expected VAR=VALUE") }
             let name = assignment[..<equals]
             guestEnvironment.removeAll { $0.hasPrefix(name + "=") }
@@ -252,7 +252,7 @@ struct Lift: ParsableCommand {
 
     func run() throws {
         let elf: ELFFile
-        do { elf = try ELFFile(bytes: try readFile(program)) } catch { fail("\(program): \(error)") }
+        do { elf = try ELFFile(bytes: try readWholeFile(program)) } catch { fail("\(program): \(error)") }
         let symbols = SymbolTable(elf.symbols, bias: elf.kind == .sharedObject ? Loader.pieBias : 0)
         let start: UInt64, end: UInt64
         if let symbol {
@@ -270,7 +270,7 @@ struct Lift: ParsableCommand {
         let pipeline = optimization.validatedPipeline() ?? PassPipeline(level: optimization.level.rawValue)
         do {
             try LLVMOptions.apply(try TierConfiguration.load(executablePath: absolutePath(CommandLine.arguments[0])).llvmOptions)
-            let root = (sysroot ?? ProcessInfo.environment["PAGELIFT_LD_PREFIX"]).map(absolutePath)
+            let root = (sysroot ?? HostProcess.environment["PAGELIFT_LD_PREFIX"]).map(absolutePath)
             let lifted = try FunctionLifting(elf: elf, path: absolutePath(program), sysroot: root, start: start, end: end, asOptimizedTier: tierUp)
             if let problem = lifted.module.verify() { fail("internal error: lifted IR does not verify: \(problem)") }
             let generator = try CodeGenerator(optimizationLevel: optimization.level.rawValue)
@@ -302,23 +302,6 @@ enum FileHandleError {
 
 struct HostError: Error, CustomStringConvertible {
     let description: String
-}
-
-func readFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw HostError(description: String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var status = stat()
-    guard fstat(fd, &status) == 0 else { throw HostError(description: String(cString: strerror(errno))) }
-    guard status.st_mode & S_IFMT == S_IFREG else { throw HostError(description: "not a regular file") }
-    var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
-    var done = 0
-    while done < bytes.count {
-        let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-        guard count > 0 else { throw HostError(description: count == 0 ? "file shrank while reading" : String(cString: strerror(errno))) }
-        done += count
-    }
-    return bytes
 }
 
 func createDirectory(_ path: String) throws {
@@ -355,7 +338,7 @@ func hostEnvironment() -> [String] {
 }
 
 /// The host process: its environment and its own executable.
-enum ProcessInfo {
+enum HostProcess {
     static var environment: [String: String] {
         var result: [String: String] = [:]
         for entry in hostEnvironment() {
@@ -366,11 +349,12 @@ enum ProcessInfo {
     }
 
     /// This translator's executable, which a guest's execve of a RISC-V program starts again.
-    static let executablePath: String = {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-    }()
+    static let executablePath = linkTarget("/proc/self/exe") ?? CommandLine.arguments[0]
+
+    /// A comma-separated list in environment variable `name` (PAGELIFT_SET_ENV, PAGELIFT_UNSET_ENV).
+    static func list(_ name: String) -> [String] {
+        environment[name].map { $0.split(separator: ",").map(String.init) } ?? []
+    }
 }
 
 /// Prints (or installs) the binfmt_misc registration that has the kernel run RISC-V programs
@@ -392,7 +376,7 @@ struct Binfmt: ParsableCommand {
     }
 
     func run() throws {
-        let text = Self.line(translator: translator.map(absolutePath) ?? ProcessInfo.executablePath)
+        let text = Self.line(translator: translator.map(absolutePath) ?? HostProcess.executablePath)
         guard install else { print(text); return }
         let register = "/proc/sys/fs/binfmt_misc/register"
         guard let file = fopen(register, "w") else { fail("cannot open \(register): \(String(cString: strerror(errno))) (is binfmt_misc mounted, and are you root?)") }

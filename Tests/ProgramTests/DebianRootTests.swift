@@ -37,9 +37,13 @@ import Testing
         return try Execution.run([Tools.qemu, "-L", root, root + program] + arguments, environment: Self.environment)
     }
 
-    func scratch() throws -> URL {
+    /// A new folder holding `files` (name: contents).
+    func scratch(_ files: [String: String] = [:]) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pagelift-debian-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, contents) in files {
+            try contents.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         return directory
     }
 
@@ -78,10 +82,8 @@ import Testing
 
     /// gcc runs cc1, as, collect2 and ld: four riscv64 children, each under pagelift again.
     @Test func gccCompilesAndLinksAProgramThatRuns() throws {
-        let directory = try scratch()
+        let directory = try scratch(["hello.c": "#include <stdio.h>\nint square(int x) { return x * x; }\nint main(void) { printf(\"built %d\\n\", square(7)); return 0; }\n"])
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "#include <stdio.h>\nint square(int x) { return x * x; }\nint main(void) { printf(\"built %d\\n\", square(7)); return 0; }\n"
-            .write(to: directory.appendingPathComponent("hello.c"), atomically: true, encoding: .utf8)
         let compile = try pagelift("/usr/bin/gcc", ["-O2", "-o", "hello", "hello.c"], in: directory)
         #expect(compile.status == 0, "\(compile.standardError)")
         let root = try Self.root.get()
@@ -93,29 +95,25 @@ import Testing
 
     /// make runs its recipes through the root's /bin/sh, itself a riscv64 bash.
     @Test func makeRunsRecipesThroughTheShell() throws {
-        let directory = try scratch()
+        let directory = try scratch(["Makefile": "all: upper.txt\n\t@echo done: $$(cat upper.txt)\nupper.txt: lower.txt\n\ttr a-z A-Z < lower.txt > upper.txt\n",
+                                     "lower.txt": "shout\n"])
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "all: upper.txt\n\t@echo done: $$(cat upper.txt)\nupper.txt: lower.txt\n\ttr a-z A-Z < lower.txt > upper.txt\n"
-            .write(to: directory.appendingPathComponent("Makefile"), atomically: true, encoding: .utf8)
-        try "shout\n".write(to: directory.appendingPathComponent("lower.txt"), atomically: true, encoding: .utf8)
         let result = try pagelift("/usr/bin/make", ["--no-print-directory"], in: directory)
         #expect(result.standardOutput == "tr a-z A-Z < lower.txt > upper.txt\ndone: SHOUT\n", "\(result.standardError)")
         #expect(result.status == 0)
     }
 
     @Test func gitInitAddCommitAndLog() throws {
-        let directory = try scratch()
+        let directory = try scratch(["file.txt": "tracked\n"])
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "tracked\n".write(to: directory.appendingPathComponent("file.txt"), atomically: true, encoding: .utf8)
         #expect(try pagelift("/usr/bin/git", ["init", "-q", "-b", "main", "."], in: directory).status == 0)
         #expect(try pagelift("/usr/bin/git", ["add", "file.txt"], in: directory).status == 0)
         let commit = try pagelift("/usr/bin/git", ["commit", "-q", "-m", "first commit"], in: directory)
         #expect(commit.status == 0, "\(commit.standardError)")
         let log = try pagelift("/usr/bin/git", ["log", "--format=%s %an %H"], in: directory)
         // Names, dates and contents are fixed, so the commit's hash is too: the host's git makes the same.
-        let reference = try scratch()
+        let reference = try scratch(["file.txt": "tracked\n"])
         defer { try? FileManager.default.removeItem(at: reference) }
-        try "tracked\n".write(to: reference.appendingPathComponent("file.txt"), atomically: true, encoding: .utf8)
         let hostGit = "git init -q -b main . && git add file.txt && git commit -q -m 'first commit' && git log --format='%s %an %H'"
         let expected = try Execution.run(["/bin/sh", "-c", "cd \"$0\" && \(hostGit)", reference.path], environment: Self.environment)
         #expect(expected.status == 0 && expected.standardOutput.hasPrefix("first commit Test "))

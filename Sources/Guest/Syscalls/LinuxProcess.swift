@@ -46,13 +46,16 @@ public final class LinuxProcess: @unchecked Sendable {
     /// What the guest's `/proc/self/auxv` and `/proc/self/cmdline` show.
     let auxiliaryVector: [UInt8]
     let commandLine: [String]
-    /// Guest sigaction structs by signal number, and the mask (delivery is not implemented yet).
+    /// Guest sigaction structs by signal number, and the guest's mask (bit signal-1).
     var signalActions: [Int: (handler: UInt64, flags: UInt64, mask: UInt64)] = [:]
     var signalMask: UInt64 = 0
-    /// Signals to deliver to a guest handler when not blocked, with their siginfo. (One the
-    /// guest blocks is pending in the host kernel, whose thread mask is the guest's.)
-    var pendingSignals: UInt64 = 0
-    var pendingInformation: [Int: [UInt8]] = [:]
+    /// Signals waiting for delivery at the next syscall, with their siginfo. (One the guest
+    /// blocks is pending in the host kernel, whose thread mask is the guest's.)
+    var pendingSignals: [Int: [UInt8]] = [:]
+    /// Whether a signal the guest does not block waits: recorded from the host, or raised by the guest.
+    var signalWaiting: Bool {
+        (pagelift_recorded_signals() | pendingSignals.keys.reduce(0) { $0 | Self.bit($1) }) & ~signalMask != 0
+    }
     /// The mask a handler's frame saves when it is not the current one (during rt_sigsuspend).
     var maskToRestore: UInt64?
     var alternateSignalStack: (sp: UInt64, flags: UInt64, size: UInt64) = (0, 2, 0)
@@ -152,7 +155,7 @@ public final class LinuxProcess: @unchecked Sendable {
         outcome = .resume
         // A signal that came while the guest ran is delivered before the call, which runs when
         // its handler returns: as the kernel delivers it before the guest's next instruction.
-        if number != SyscallNumber.rt_sigreturn.rawValue, (pagelift_recorded_signals() | pendingSignals) & ~signalMask != 0,
+        if number != SyscallNumber.rt_sigreturn.rawValue, signalWaiting,
            deliverPendingSignal(cpu, interrupted: nil, result: 0) {
             if outcome == .resume { outcome = .redirect }
             if strace { FaultHandler.writeError("\(getpid()) --- signal delivered before \(SyscallNumber.name(of: number)) ---\n") }
@@ -170,7 +173,7 @@ public final class LinuxProcess: @unchecked Sendable {
             cpu[x: 10] = UInt64(bitPattern: result)
             cpu.pc &+= 4  // past the ecall, where a handler returns to
         }
-        if outcome == .resume || outcome == .redirect,
+        if outcome == .resume || outcome == .redirect, signalWaiting,
            deliverPendingSignal(cpu, interrupted: outcome == .resume ? call : nil, result: result), outcome == .resume {
             outcome = .redirect
         }

@@ -21,7 +21,7 @@ extension LinuxProcess {
         t.define(.rt_sigreturn, 0) { p, c in p.signalReturn(c.cpu) }
         t.define(.sigaltstack, 2) { p, c in
             // stack_t { void *sp; int flags; size_t size } has one layout on both.
-            let sp = p.cpuStackPointer(c)
+            let sp = c.cpu[x: 2]
             let stack = p.alternateSignalStack
             let onIt = stack.flags & 2 == 0 && stack.size > 0 && sp > stack.sp && sp <= stack.sp + stack.size
             if c[1] != 0 {
@@ -42,10 +42,10 @@ extension LinuxProcess {
         }
         t.define(.kill, 2) { p, c in p.raise(to: c.int32(0), thread: nil, signal: c.int32(1)) }
         t.define(.tgkill, 3) { p, c in p.raise(to: c.int32(0), thread: c.int32(1), signal: c.int32(2)) }
-        t.define(.tkill, 2) { p, c in p.raise(to: c.int32(0) == hostThreadID() ? getpid() : -1, thread: c.int32(0), signal: c.int32(1)) }
+        t.define(.tkill, 2) { p, c in
+            c.int32(0) == hostThreadID() ? p.raise(to: getpid(), thread: c.int32(0), signal: c.int32(1)) : p.forward(SYS_tkill, [.value, .value], c)
+        }
     }
-
-    private func cpuStackPointer(_ c: Call) -> UInt64 { c.cpu[x: 2] }
 
     /// Signals the translator keeps for itself: its own faults, and those no one can catch.
     static let translatorSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGKILL, SIGSTOP]
@@ -115,7 +115,7 @@ extension LinuxProcess {
         // Returns when a signal was handled (recorded for the guest); a default action ends the process.
         _ = withUnsafePointer(to: &set) { Self.hostSyscall(SYS_rt_sigsuspend, Int(bitPattern: $0), 8) }
         maskToRestore = old
-        if pagelift_recorded_signals() == 0 && pendingSignals & ~signalMask == 0 {
+        if !signalWaiting {
             signalMask = old
             maskToRestore = nil
             applySignalMaskToHost()
@@ -135,18 +135,22 @@ extension LinuxProcess {
         }
         guard signal != 0 else { return 0 }
         guard signal > 0, signal <= 64 else { return Self.einval }
-        let ignoredByDefault: Set<Int32> = [SIGCHLD, SIGURG, SIGWINCH, SIGCONT]
-        let action = signalActions[Int(signal)]?.handler ?? 0
         if signalMask & Self.bit(Int(signal)) != 0 {
             return Self.host(Self.hostSyscall(SYS_tgkill, Int(getpid()), Int(hostThreadID()), Int(signal)))
         }
-        if action == 1 || (action == 0 && ignoredByDefault.contains(signal)) { return 0 }
-        if action > 1 {
-            pendingSignals |= Self.bit(Int(signal))
-            pendingInformation[Int(signal)] = ownSignalInformation(signal, code: thread == nil ? 0 : -6)  // SI_USER, SI_TKILL
-            return 0
+        if signalActions[Int(signal)]?.handler ?? 0 > 1 {
+            pendingSignals[Int(signal)] = ownSignalInformation(signal, code: thread == nil ? 0 : -6)  // SI_USER, SI_TKILL
+        } else if takesDefaultAction(signal) {
+            outcome = .signal(signal)
         }
-        outcome = .signal(signal)
         return 0
+    }
+
+    /// Whether `signal`, without a guest handler, ends the process: it is neither ignored nor
+    /// one whose default is to be ignored.
+    func takesDefaultAction(_ signal: Int32) -> Bool {
+        let ignoredByDefault: Set<Int32> = [SIGCHLD, SIGURG, SIGWINCH, SIGCONT]
+        let handler = signalActions[Int(signal)]?.handler ?? 0
+        return handler == 0 && !ignoredByDefault.contains(signal)
     }
 }
