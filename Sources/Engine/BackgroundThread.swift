@@ -6,8 +6,11 @@ import Glibc
 /// has none of its parent's threads and must be able to start them again, which libdispatch's
 /// worker pool does not promise.
 enum BackgroundThread {
-    static func start(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    /// `runsGuest`: a guest thread's, whose signal mask is the guest thread's (inherited from
+    /// the thread that cloned it); otherwise a translator thread that takes no signal but faults.
+    @discardableResult
+    static func start(runsGuest: Bool = false, _ body: @escaping @Sendable () -> Void) -> Int32 {
+        let box = Unmanaged.passRetained(Box(body, runsGuest: runsGuest)).toOpaque()
         var thread = pthread_t()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
@@ -17,19 +20,26 @@ enum BackgroundThread {
         pthread_attr_setstacksize(&attributes, 64 << 20)
         let result = pthread_create(&thread, &attributes, { argument in
             let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-            // Signals for the guest go to the guest's thread; this one keeps only its own faults.
-            var blocked = sigset_t()
-            sigfillset(&blocked)
-            for fault in [SIGSEGV, SIGBUS, SIGILL, SIGFPE] { sigdelset(&blocked, fault) }
-            pthread_sigmask(SIG_BLOCK, &blocked, nil)
+            if !box.runsGuest {
+                // Signals for the guest go to the guest's threads; this one keeps only its own faults.
+                var blocked = sigset_t()
+                sigfillset(&blocked)
+                for fault in [SIGSEGV, SIGBUS, SIGILL, SIGFPE] { sigdelset(&blocked, fault) }
+                pthread_sigmask(SIG_BLOCK, &blocked, nil)
+            }
             box.body()
             return nil
         }, box)
-        precondition(result == 0, "cannot start a translator thread: \(String(cString: strerror(result)))")
+        if result != 0 {
+            Unmanaged<Box>.fromOpaque(box).release()
+            precondition(runsGuest, "cannot start a translator thread: \(String(cString: strerror(result)))")
+        }
+        return result
     }
 
     private final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        let runsGuest: Bool
+        init(_ body: @escaping @Sendable () -> Void, runsGuest: Bool) { self.body = body; self.runsGuest = runsGuest }
     }
 }

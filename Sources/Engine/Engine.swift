@@ -133,12 +133,23 @@ final class Region: @unchecked Sendable {
     }
 }
 
-/// Runs one guest program: resolves guest pcs to host code through the code map,
-/// translating a page whenever a slot is empty, and handles what translated code hands back.
+/// Runs one guest program, the translator all its threads share: resolves guest pcs to host
+/// code through the code map, translating a page whenever a slot is empty. Each guest thread
+/// runs its own dispatcher loop (`GuestThread`).
 public final class Engine: @unchecked Sendable {
     public let memory: GuestMemory
     public let process: LinuxProcess
-    public let cpu = CPUState()
+    /// The program's first thread, which `run` runs on the calling host thread.
+    private var mainThread: GuestThread!
+    /// Guest threads started by `clone` that have not ended.
+    private var otherThreads = 0
+    /// The pcs guest threads are translating (another thread missing on one waits for it).
+    private var translating = Set<UInt64>()
+    /// Guest threads inside a compilation, which a fork waits for (LLVM's locks must be free).
+    private var guestCompilations = 0
+    /// What ends the process, once (see `run`).
+    private var processEnd: (@Sendable (GuestTermination) -> Never)?
+    private var processEnding = false
     /// The symbols of every ELF image mapped into the guest.
     public let symbols: GuestImages
     public let options: EngineOptions
@@ -160,7 +171,8 @@ public final class Engine: @unchecked Sendable {
     /// The pipeline and code generator of the first compilation, and of the hot recompilation.
     let basePipeline: PassPipeline, optimizedPipeline: PassPipeline
     let baseGenerator: CodeGenerator
-    private var optimizedGenerator: CodeGenerator?
+    /// The tier-up thread's.
+    private var tierUpGenerators: CodeGenerators
     /// Regions by page for invalidation, and by entry for tier-up.
     private var regionsByPage: [UInt64: [Region]] = [:]
     private var regionsByEntry: [UInt64: Region] = [:]
@@ -211,6 +223,7 @@ public final class Engine: @unchecked Sendable {
             baseGenerator = try CodeGenerator(optimizationLevel: options.optimizationLevel)
         }
         optimizedPipeline = chosen
+        tierUpGenerators = CodeGenerators(options: options)
         var cache: CodeCache? = nil
         if let directory = options.cacheDirectory {
             // A cache that cannot be used costs speed, not the run.
@@ -240,13 +253,15 @@ public final class Engine: @unchecked Sendable {
             writeFile("\(directory)/index.tsv", "address\tsymbol\ttier\tcompile_ms\tcode_bytes\tfunction\n")
         }
         if options.perfMap { writeFile("/tmp/perf-\(getpid()).map", "") }
+        let cpu = CPUState(thread: process.initialThread)
         cpu.pc = program.entry
         cpu[x: 2] = program.stackPointer
-        cpu.runtime = Unmanaged.passUnretained(self).toOpaque()
+        mainThread = GuestThread(cpu: cpu, engine: self, generators: CodeGenerators(options: options, base: baseGenerator))
         memory.onInvalidate = { [unowned self] start, end in self.invalidate(start, end) }
         var hooks = ProcessHooks()
         hooks.prepareFork = { [unowned self] in self.prepareFork() }
         hooks.afterFork = { [unowned self] inChild in self.afterFork(inChild: inChild) }
+        hooks.startThread = { [unowned self] cpu, started in self.startThread(cpu, started: started) }
         hooks.translatorPath = options.translatorPath
         hooks.translatorOptions = options.translatorOptions
         process.hooks = hooks
@@ -257,7 +272,7 @@ public final class Engine: @unchecked Sendable {
     func prepareFork() {
         lock.withLock {
             forkPending = true
-            while tierUpBusy || speculationBusy { lock.wait() }
+            while tierUpBusy || speculationBusy || guestCompilations > 0 { lock.wait() }
         }
     }
 
@@ -267,6 +282,9 @@ public final class Engine: @unchecked Sendable {
         if inChild {
             lock.reinitialize()
             lock.withLock {
+                // Only the thread that forked goes on in the child.
+                otherThreads = 0
+                translating = []
                 tierUpStarted = false
                 speculation.started = false
                 speculation.compiling = []
@@ -284,78 +302,114 @@ public final class Engine: @unchecked Sendable {
         if let cache, lock.withLock({ stats.cacheStores }) > 0 { cache.trim() }
     }
 
-    /// Runs the guest until it exits or dies.
-    public func run() -> GuestTermination {
+    /// Runs the guest until its process ends, then calls `end` with how (on whichever thread
+    /// ended it: `exit_group` or a fatal signal in any thread, or the last thread's `exit`).
+    public func run(then end: @escaping @Sendable (GuestTermination) -> Never) -> Never {
         FaultHandler.install()
-        FaultHandler.currentCPU = cpu.base
         let symbols = self.symbols
         FaultHandler.describe = { symbols.describe($0) }
-        defer { FaultHandler.currentCPU = nil }
+        lock.withLock { processEnd = end }
         var clock = Stopwatch()
-        defer { lock.withLock { stats.runSeconds = clock.lap() } }
-        pagelift_set_host_float_flags(0)
-        while true {
-            cpu.stopReason = .none
-            let pc = cpu.pc
-            let code = GuestFloatFlags.preserved { resolve(pc) }
-            enterStub(cpu.base, pc, code)
-            switch cpu.stopReason {
-            case .none: continue
-            case .exit: return .exited(Int32(truncatingIfNeeded: cpu.stopDetail))
-            case .signal:
-                // As the kernel (and qemu) do, only a signal that would dump core is said.
-                let signal = Int32(cpu.stopDetail)
-                let said = FaultHandler.dumpsCore(signal) ? "pagelift: guest terminated by \(FaultHandler.signalName(signal))" : ""
-                return .killed(signal: signal, reason: said)
-            case .illegalInstruction:
-                return .killed(signal: SIGILL, reason: "pagelift: guest \(FaultHandler.signalName(SIGILL)): \(describeInstruction(at: cpu.pc, bits: UInt32(truncatingIfNeeded: cpu.stopDetail)))")
-            case .breakpoint:
-                return .killed(signal: SIGTRAP, reason: "pagelift: guest \(FaultHandler.signalName(SIGTRAP)): ebreak at pc 0x\(String(cpu.pc, radix: 16)) (\(symbols.describe(cpu.pc)))")
-            case .fetchFault:
-                return .killed(signal: SIGSEGV, reason: "pagelift: guest \(FaultHandler.signalName(SIGSEGV)): instruction fetch from unmapped or non-executable address 0x\(String(cpu.stopDetail, radix: 16))")
+        switch mainThread.run() {
+        case .process(let termination):
+            endProcess(termination, runSeconds: clock.lap())
+        case .thread(let status):
+            // The main thread's exit ends the process only with its last thread, as its status.
+            process.endThread(mainThread.cpu.thread)
+            lock.withLock { while otherThreads > 0 { lock.wait() } }
+            endProcess(.exited(status), runSeconds: clock.lap())
+        }
+    }
+
+    /// Ends the process, once: a thread that ends it while another does waits for the end.
+    private func endProcess(_ termination: GuestTermination, runSeconds: Double? = nil) -> Never {
+        let end: (@Sendable (GuestTermination) -> Never)? = lock.withLock {
+            guard !processEnding else { return nil }
+            processEnding = true
+            if let runSeconds { stats.runSeconds = runSeconds }
+            return processEnd
+        }
+        guard let end else { while true { pause() } }
+        end(termination)
+    }
+
+    /// clone of a thread: `cpu` runs on a new host thread. Returns its tid once `started` ran
+    /// with it there, or -errno.
+    func startThread(_ cpu: CPUState, started: @escaping @Sendable (Int32) -> Void) -> Int32 {
+        let thread = GuestThread(cpu: cpu, engine: self, generators: CodeGenerators(options: options))
+        let handshake = Handshake()
+        lock.withLock { otherThreads += 1 }
+        let result = BackgroundThread.start(runsGuest: true) {
+            let own = hostThreadID()
+            started(own)
+            handshake.give(own)
+            FaultHandler.installAlternateStack()
+            self.runThread(thread)
+        }
+        guard result == 0 else {
+            lock.withLock { otherThreads -= 1 }
+            return -result
+        }
+        return handshake.take()
+    }
+
+    /// A cloned thread's life on its host thread.
+    private func runThread(_ thread: GuestThread) {
+        switch thread.run() {
+        case .process(let termination): endProcess(termination)
+        case .thread:
+            process.endThread(thread.cpu.thread)
+            lock.withLock {
+                otherThreads -= 1
+                lock.broadcast()
             }
         }
     }
 
-    /// "illegal instruction at pc 0x10570 (main+0x1e): bytes ff ff ff ff", as they lie in memory.
-    private func describeInstruction(at pc: UInt64, bits: UInt32) -> String {
-        let length = instructionLength(firstParcel: UInt16(truncatingIfNeeded: bits)) == 2 ? 2 : 4
-        let available = (0..<UInt64(length)).prefix { memory.isMapped(pc + $0, 1) }
-        let bytes = available.map { hexDigits(UInt64(memory.load(pc + $0, as: UInt8.self)), width: 2) }
-        var text = "illegal instruction at pc 0x\(String(pc, radix: 16)) (\(symbols.describe(pc))): bytes \(bytes.joined(separator: " "))"
-        if let instruction = Decoder.decode(bits) { text += " (\(instruction.text(at: pc)))" }
-        return text
-    }
+    func enter(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) { enterStub(cpu.base, pc, code) }
+
+    func countSyscall() { lock.withLock { stats.syscalls += 1 } }
 
     /// The host code for `pc`, translating its page if the slot is empty. On a guest
     /// fault, records the stop in the CPU state and returns code that just returns.
-    func resolve(_ pc: UInt64) -> UInt64 {
+    func resolve(_ pc: UInt64, on thread: GuestThread) -> UInt64 {
         if pc < GuestLimits.addressSpaceSize {
             let slot = codeMap[pc]
             if slot != 0 { return slot }
         }
         lock.withLock { stats.mapMisses += 1 }
         guard pc < GuestLimits.addressSpaceSize, pc & 1 == 0, memory.isMapped(pc, 2, needs: PROT_EXEC) else {
-            cpu.pc = pc
-            cpu.stop(.fetchFault, detail: pc)
+            thread.cpu.pc = pc
+            thread.cpu.stop(.fetchFault, detail: pc)
             return returnStub
         }
-        // The speculation thread may be compiling it; else it is the guest's to translate.
+        // The speculation thread or another guest thread may be compiling it; else it is this
+        // thread's to translate. No compilation starts while a fork waits.
         var waitClock = Stopwatch()
-        let speculated = lock.withLock {
+        let ready = lock.withLock {
             if speculation.compiling.contains(pc) {
                 while speculation.compiling.contains(pc) { lock.wait() }
                 stats.speculationWaits += 1
                 stats.speculationWaitSeconds += waitClock.lap()
             }
+            while translating.contains(pc) || forkPending { lock.wait() }
             if codeMap[pc] == 0, let code = enteredCodeCompiledAhead(for: pc) { codeMap[pc] = code }
-            if codeMap[pc] == 0 { speculation.guestTranslating = pc }
+            if codeMap[pc] == 0 {
+                translating.insert(pc)
+                guestCompilations += 1
+            }
             return codeMap[pc]
         }
-        if speculated != 0 { return speculated }
-        defer { lock.withLock { speculation.guestTranslating = nil } }
+        if ready != 0 { return ready }
+        defer {
+            lock.withLock {
+                translating.remove(pc)
+                guestCompilations -= 1
+                lock.broadcast()
+            }
+        }
         do {
-            try translateRegion(at: pc)
+            try translateRegion(at: pc, generator: thread.generators.firstTier())
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating page 0x\(String(pc & ~0xfff, radix: 16)): \(error)")
         }
@@ -365,13 +419,17 @@ public final class Engine: @unchecked Sendable {
     /// Translates the code reachable from `pc` within its page into one region and
     /// installs every entry it contains. Code of the page translated earlier keeps its
     /// slots, so each miss costs only the code it newly reaches.
-    private func translateRegion(at pc: UInt64) throws {
-        let discovered = discover(at: pc)
-        let region = lock.withLock { registerRegion(at: pc, page: discovered) }
+    private func translateRegion(at pc: UInt64, generator: CodeGenerator) throws {
+        // Discovered and registered while the mappings cannot change (another guest thread may
+        // unmap the code), so that an unmapping afterwards finds the region to invalidate.
+        let (discovered, region) = memory.withStableMappings(at: pc) { _ in
+            let discovered = discover(at: pc)
+            return (discovered, lock.withLock { registerRegion(at: pc, page: discovered) })
+        }
         // A run the cache serves needs no guessing (and must not compile what it guessed).
         if try installFromCache(region) { return }
         speculate(beyond: discovered, from: pc, distance: 1)
-        try compileAndInstall(region, generator: baseGenerator)
+        try compileAndInstall(region, generator: generator)
     }
 
     /// A new region for the code discovered from `pc`, the one tier-up finds there. Under the lock.
@@ -477,7 +535,7 @@ public final class Engine: @unchecked Sendable {
     /// Translates the region the guest would translate on reaching `pc`, if `pc` is still
     /// untranslated read-only code; the guest waits for it on reaching `pc`.
     private func speculativelyTranslate(_ pc: UInt64, distance: Int, generator: CodeGenerator) {
-        func unclaimed() -> Bool { codeMap[pc] == 0 && regionsByEntry[pc] == nil && speculation.guestTranslating != pc }
+        func unclaimed() -> Bool { codeMap[pc] == 0 && regionsByEntry[pc] == nil && !translating.contains(pc) }
         // Discovered and registered while the mappings cannot change, so that an unmapping of the
         // code afterwards finds the region to invalidate.
         let claimed: Region? = memory.withStableMappings(at: pc) { readOnlyCode in
@@ -510,7 +568,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The code reachable from `pc` in its page, as the first tier translates it. It reads guest
-    /// memory: on the guest thread, or another inside `GuestMemory.withStableMappings`.
+    /// memory, so it runs inside `GuestMemory.withStableMappings`.
     private func discover(at pc: UInt64) -> DiscoveredPage {
         DiscoveredPage.discover(page: pc & ~(DiscoveredPage.pageSize - 1), entries: [pc], loopHeadersAreEntries: options.tieringActive,
                                 callReturns: symbols.callMayReturn, fetch: memory.instructionParcel(at:))
@@ -649,7 +707,7 @@ public final class Engine: @unchecked Sendable {
     /// the first compilation of a region with that entry, or one compiled now (the optimized code
     /// may have come from the cache). Its counter restarts, so its loops run a while before they
     /// look for optimized code again.
-    func generalCode(_ pc: UInt64) -> UInt64 {
+    func generalCode(_ pc: UInt64, on thread: GuestThread) -> UInt64 {
         let page = pc & ~(DiscoveredPage.pageSize - 1)
         let known: Region? = lock.withLock {
             regionsByPage[page]?.last { $0.valid && $0.generalCode != nil && $0.page.entries.contains(pc) }
@@ -659,13 +717,15 @@ public final class Engine: @unchecked Sendable {
             return code
         }
         do {
-            let discovered = discover(at: pc)
-            let region: Region = lock.withLock {
-                let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc) + ".general", fingerprint: nil)
-                region.promoted = true
-                return region
+            let region: Region = memory.withStableMappings(at: pc) { _ in
+                let discovered = discover(at: pc)
+                return lock.withLock {
+                    let region = newRegion(at: pc, page: discovered, name: RuntimeSymbols.regionFunction(pc) + ".general", fingerprint: nil)
+                    region.promoted = true
+                    return region
+                }
             }
-            return try compileFirstTier(region, generator: baseGenerator).0
+            return try compileFirstTier(region, generator: thread.generators.firstTier()).0
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) for a rounding mode: \(error)")
         }
@@ -677,10 +737,10 @@ public final class Engine: @unchecked Sendable {
     /// regions that reach each other only through the map (the cases of a switch, functions called
     /// through pointers); the optimized region holds the ones that run, and computed jumps between
     /// them stay inside it (cold ones would only add compile time before the optimized code
-    /// arrives). Runs on the guest thread: discovery reads guest memory, which only this thread
-    /// may do while the guest can unmap it.
-    func promote(entry: UInt64) {
-        let work: [(region: Region, merged: Region)] = lock.withLock {
+    /// arrives). Runs on the guest thread whose code got hot, with the mappings held still:
+    /// discovery reads guest memory.
+    func promote(entry: UInt64, on thread: GuestThread) {
+        let work: [(region: Region, merged: Region)] = memory.withStableMappings(at: entry) { _ in lock.withLock {
             guard let region = regionsByEntry[entry], !region.promoted, region.valid else { return [] }
             let threshold = options.tiers.hotThreshold
             let pageRegions = (regionsByPage[region.page.page] ?? []).filter {
@@ -697,14 +757,20 @@ public final class Engine: @unchecked Sendable {
                 if merged.page.callees != caller.merged.page.callees { work.append((caller.promoted, merged)) }
             }
             return work
-        }
+        } }
         for (region, merged) in work {
             if options.synchronousTierUp {
-                recompileOptimized(merged, promoting: region)
+                do { try recompileOptimized(merged, promoting: region, generator: thread.generators.optimizing()) } catch {
+                    FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")
+                }
             } else {
                 lock.withLock {
                     tierUpJobs += 1
-                    tierUpQueue.append { self.recompileOptimized(merged, promoting: region) }
+                    tierUpQueue.append {
+                        do { try self.recompileOptimized(merged, promoting: region, generator: self.tierUpGenerators.optimizing()) } catch {
+                            FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")
+                        }
+                    }
                     if !tierUpStarted { startTierUpThread() }
                     lock.broadcast()
                 }
@@ -799,8 +865,12 @@ public final class Engine: @unchecked Sendable {
         func addresses(_ text: Substring) -> [UInt64] { text.split(separator: ",").compactMap { UInt64($0, radix: 16) } }
         guard parts.count == 2 else { return false }
         let entries = Set(addresses(parts[0])), callees = addresses(parts[1])
-        guard entries.contains(region.entry), entries.union(callees).allSatisfy({ memory.isMapped($0, 2, needs: PROT_EXEC) }) else { return false }
-        let merged = lock.withLock { mergedRegion(of: region, page: discoverOptimized(region.page.page, entries: entries, callees: callees)) }
+        guard entries.contains(region.entry) else { return false }
+        let merged: Region? = memory.withStableMappings(at: region.entry) { _ in
+            guard entries.union(callees).allSatisfy({ memory.isMapped($0, 2, needs: PROT_EXEC) }) else { return nil }
+            return lock.withLock { mergedRegion(of: region, page: discoverOptimized(region.page.page, entries: entries, callees: callees)) }
+        }
+        guard let merged else { return false }
         // The name of the region compiled first, or of one compiled again with more callees (see `promote`).
         guard let key = cacheKey(merged, tier: 1), let (object, symbol) = cache.load(key),
               symbol == region.name + ".opt" || (symbol.hasPrefix(region.name + ".again") && symbol.hasSuffix(".opt")) else {
@@ -825,10 +895,7 @@ public final class Engine: @unchecked Sendable {
         region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: optimizedPipeline.text + " merged entries", level: options.optimizationLevel) }
     }
 
-    private func recompileOptimized(_ region: Region, promoting promoted: Region) {
-        do {
-            let generator = try optimizedGenerator ?? CodeGenerator(optimizationLevel: options.optimizationLevel)
-            optimizedGenerator = generator
+    private func recompileOptimized(_ region: Region, promoting promoted: Region, generator: CodeGenerator) throws {
             var timing = TierStatistics()
             let (address, object) = try compile(region, name: region.name + ".opt", tier: 1, profile: nil, pipeline: optimizedPipeline,
                                                 generator: generator, timing: &timing)
@@ -843,9 +910,6 @@ public final class Engine: @unchecked Sendable {
                 stats.optimized.add(timing)
                 install(region, at: address)
             }
-        } catch {
-            FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")
-        }
     }
 
     private func dump(_ module: IRModule, name: String, stage: String) {
@@ -872,25 +936,9 @@ public final class Engine: @unchecked Sendable {
     /// fence.i: the code in mappings that can change without a mapping call (writable ones, and
     /// shared ones another mapping may write) is translated again when next reached; the guest
     /// goes on after the fence. One pass over the translated pages, however many mappings.
-    func flushInstructions() {
+    func flushInstructions(on thread: GuestThread) {
         invalidate(memory.regions.filter { $0.protection & PROT_WRITE != 0 || $0.shared }.map { ($0.start, $0.end) })
-        cpu.pc &+= 4
-    }
-
-    func syscall() -> Int32 {
-        lock.withLock { stats.syscalls += 1 }
-        switch process.handle(cpu) {
-        case .resume: return 0
-        case .exit(let status):
-            cpu.stop(.exit, detail: UInt64(UInt32(bitPattern: status)))
-            return 1
-        case .signal(let signal):
-            cpu.stop(.signal, detail: UInt64(signal))
-            return 1
-        case .redirect:
-            // Back to the dispatcher, which goes on at cpu.pc with every register from the CPU state.
-            return 1
-        }
+        thread.cpu.pc &+= 4
     }
 
     func readCounter(_ csr: Int32) -> UInt64 {
@@ -902,29 +950,29 @@ public final class Engine: @unchecked Sendable {
 
 typealias EnterFunction = @convention(c) (UnsafeMutableRawPointer, UInt64, UInt64) -> Void
 
-private func engine(_ cpu: UnsafeMutableRawPointer) -> Engine {
-    Unmanaged<Engine>.fromOpaque(cpu.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer.self)).takeUnretainedValue()
+private func guestThread(_ cpu: UnsafeMutableRawPointer) -> GuestThread {
+    Unmanaged<GuestThread>.fromOpaque(cpu.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer.self)).takeUnretainedValue()
 }
 
 // Runtime entries keep the guest's accrued floating-point flags (host MXCSR) out of reach
 // of whatever arithmetic the runtime and LLVM do on this thread.
 private let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
-    GuestFloatFlags.preserved { engine(cpu).resolve(pc) }
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.resolve(pc, on: thread) }
 }
 private let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in
-    GuestFloatFlags.preserved { engine(cpu).syscall() }
+    GuestFloatFlags.preserved { guestThread(cpu).syscall() }
 }
 private let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
-    GuestFloatFlags.preserved { engine(cpu).promote(entry: entry) }
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.promote(entry: entry, on: thread) }
 }
 private let flushInstructionsHelper: @convention(c) (UnsafeMutableRawPointer) -> Void = { cpu in
-    GuestFloatFlags.preserved { engine(cpu).flushInstructions() }
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.flushInstructions(on: thread) }
 }
 private let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
-    GuestFloatFlags.preserved { engine(cpu).readCounter(csr) }
+    GuestFloatFlags.preserved { guestThread(cpu).engine.readCounter(csr) }
 }
 private let generalCodeHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
-    GuestFloatFlags.preserved { engine(cpu).generalCode(pc) }
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.generalCode(pc, on: thread) }
 }
 
 /// While translated code runs, the guest's floating-point exception flags accrue in the host's
@@ -987,7 +1035,13 @@ private struct Speculation {
     var regionsToLookBeyond: [(page: DiscoveredPage, pc: UInt64, distance: Int)] = []
     /// The entries of the regions being compiled (each fills only its entry's slot).
     var compiling = Set<UInt64>()
-    /// The pc the guest thread is translating itself.
-    var guestTranslating: UInt64?
     var started = false
+}
+
+/// One value handed from one thread to another that waits for it.
+private final class Handshake: @unchecked Sendable {
+    private let lock = Lock()
+    private var value: Int32?
+    func give(_ given: Int32) { lock.withLock { value = given; lock.broadcast() } }
+    func take() -> Int32 { lock.withLock { while value == nil { lock.wait() }; return value! } }
 }

@@ -16,7 +16,7 @@ public struct TierConfiguration: Sendable, Equatable {
     /// ahead of the guest, the code regions leave to in other pages (0: never).
     public var speculationDistance = 2
     /// LLVM command-line options for every compilation in the process (see `LLVMOptions`).
-    public var llvmOptions = ["-vectorize-slp=false", "-disable-x86-domain-reassignment", "-licm-force-thread-model-single"]
+    public var llvmOptions = ["-vectorize-slp=false", "-disable-x86-domain-reassignment",]
 
     public init() {}
 

@@ -12,8 +12,11 @@ public enum CPULayout {
     public static let stopReason = 544
     /// Detail for the stop: exit status, instruction bits, fault address, signal.
     public static let stopDetail = 552
-    /// The runtime that owns this CPU (an unretained Swift object), for helpers.
+    /// The runtime's guest thread that owns this CPU (an unretained Swift object), for helpers.
     public static let runtime = 560
+    /// Nonzero when a signal waits for this thread: translated code polls it where it loops and
+    /// where it enters a region, and returns to the dispatcher, which delivers the signal.
+    public static let signalPending = 568
     public static let size = 640
 }
 
@@ -25,18 +28,36 @@ public enum StopReason: UInt32, Sendable {
     case signal = 3               // detail: signal number (guest-raised, e.g. abort)
     case breakpoint = 4           // ebreak
     case fetchFault = 5           // detail: address that could not be fetched
+    case threadExit = 6           // detail: exit status of the thread alone
 }
 
 /// A guest hart's architectural state in a C-layout block (see `CPULayout`).
 public final class CPUState: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
+    /// The thread's state that is not architectural: signals, tid addresses.
+    public let thread: ThreadState
 
     /// Translated code is told the state's alignment (see `PageLifter`).
     public static let alignment = 64
 
-    public init() {
+    public init(thread: ThreadState = ThreadState()) {
+        self.thread = thread
         base = UnsafeMutableRawPointer.allocate(byteCount: CPULayout.size, alignment: Self.alignment)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: CPULayout.size)
+    }
+
+    /// A new thread's CPU: the registers of this one (clone copies them all), its own thread state.
+    public func copy(thread: ThreadState) -> CPUState {
+        let copy = CPUState(thread: thread)
+        copy.base.copyMemory(from: base, byteCount: CPULayout.runtime)
+        copy.stopReason = .none
+        copy.stopDetail = 0
+        return copy
+    }
+
+    /// The word a signal recorded for this thread sets (see `CPULayout.signalPending`).
+    public var signalPendingFlag: UnsafeMutablePointer<UInt32> {
+        (base + CPULayout.signalPending).assumingMemoryBound(to: UInt32.self)
     }
 
     deinit { base.deallocate() }

@@ -10,7 +10,6 @@ import CHostSyscall
 public enum FaultHandler {
     /// The reservation (guards included) and the host address of guest address 0.
     nonisolated(unsafe) static var guestRegion: (start: UInt, size: UInt, base: UInt) = (0, 0, 0)
-    nonisolated(unsafe) public static var currentCPU: UnsafeMutableRawPointer?
     /// Names guest code for the report (`printf+0x1c`, `libc.so.6+0x5a2c0`).
     nonisolated(unsafe) public static var describe: (@Sendable (UInt64) -> String)?
 
@@ -22,10 +21,21 @@ public enum FaultHandler {
             sigemptyset(&action.sa_mask)
             sigaction(signal, &action, nil)
         }
-        // Room to report a fault even if the host stack is what overflowed.
+        installAlternateStack()
+    }
+
+    /// Room to report a fault even if the host stack is what overflowed: once per host thread
+    /// that runs guest code.
+    public static func installAlternateStack() {
         let size = 1 << 16
         var stack = stack_t(ss_sp: UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16), ss_flags: 0, ss_size: size)
         sigaltstack(&stack, nil)
+    }
+
+    /// The CPU state of the guest thread the calling host thread runs, which a fault report names.
+    public static func setCurrentCPU(_ cpu: CPUState?) {
+        pagelift_set_current_cpu(cpu?.base)
+        pagelift_set_signal_flag(cpu?.signalPendingFlag)
     }
 
     /// Terminates the process by `signal` after printing `message`, as qemu-riscv64 does
@@ -99,7 +109,7 @@ private func handleHostFault(_ signal: Int32, _ info: UnsafeMutablePointer<sigin
         // In a guard: a register near either end of the address space plus an offset past it.
         let guestAddress = UInt64(address &- region.base)
         var location = ""
-        if let cpu = FaultHandler.currentCPU {
+        if let cpu = pagelift_current_cpu() {
             let pc = cpu.load(fromByteOffset: CPULayout.pc, as: UInt64.self)
             location = " in code entered at pc 0x\(String(pc, radix: 16))" + (FaultHandler.describe.map { " (\($0(pc)))" } ?? "")
         }

@@ -37,8 +37,12 @@ public final class GuestMemory: @unchecked Sendable {
         case file(path: String, offset: UInt64, device: UInt64, inode: UInt64)
     }
 
-    /// Mapped guest ranges, sorted and disjoint.
-    public private(set) var regions: [Region] = []
+    /// Mapped guest ranges, sorted and disjoint: a snapshot, which any thread may take while
+    /// another changes the mappings.
+    public var regions: [Region] { regionsLock.withLock { mappedRegions } }
+    private var mappedRegions: [Region] = []
+    /// Held only to read or replace `mappedRegions`, never around anything else.
+    private let regionsLock = Lock()
     /// Called with a range whose contents or permissions changed, so translated code for it is dropped.
     public var onInvalidate: ((UInt64, UInt64) -> Void)?
     /// Held by every change of the mappings (the guest thread's), and by another thread while it
@@ -70,15 +74,27 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     public func region(containing address: UInt64) -> Region? {
-        regions.first { address >= $0.start && address < $0.end }
+        Self.region(containing: address, in: regions)
+    }
+
+    private static func region(containing address: UInt64, in regions: [Region]) -> Region? {
+        // Sorted and disjoint: the last one starting at or below `address`.
+        var low = 0, high = regions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if regions[middle].start <= address { low = middle + 1 } else { high = middle }
+        }
+        guard low > 0, address < regions[low - 1].end else { return nil }
+        return regions[low - 1]
     }
 
     public func isMapped(_ address: UInt64, _ length: UInt64, needs protection: Int32 = PROT_READ) -> Bool {
         guard inBounds(address, length) else { return false }
+        let regions = self.regions
         var cursor = address
         let end = address + max(length, 1)
         while cursor < end {
-            guard let region = region(containing: cursor), region.protection & protection == protection else { return false }
+            guard let region = Self.region(containing: cursor, in: regions), region.protection & protection == protection else { return false }
             cursor = region.end
         }
         return true
@@ -170,7 +186,10 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     /// Reinitializes the lock in a forked child, where no other thread is left to hold it.
-    public func reinitializeAfterFork() { mappingLock.reinitialize() }
+    public func reinitializeAfterFork() {
+        mappingLock.reinitialize()
+        regionsLock.reinitialize()
+    }
 
     public func unmap(_ start: UInt64, _ length: UInt64) {
         mappingLock.withLock {
@@ -202,6 +221,7 @@ public final class GuestMemory: @unchecked Sendable {
     /// Guest pages need no host execute permission: the host runs translated code, never guest bytes.
     static func hostProtection(_ protection: Int32) -> Int32 { protection & (PROT_READ | PROT_WRITE) }
 
+    /// Under the mapping lock, which makes this the only writer.
     private func replaceRegions(_ start: UInt64, _ end: UInt64, with region: Region?) {
         var result: [Region] = []
         for existing in regions {
@@ -217,7 +237,8 @@ public final class GuestMemory: @unchecked Sendable {
             }
         }
         if let region { result.append(region) }
-        regions = result.sorted { $0.start < $1.start }
+        result.sort { $0.start < $1.start }
+        regionsLock.withLock { mappedRegions = result }
     }
 
     /// The lowest free page-aligned range of `length` bytes at or above `hint`.

@@ -39,8 +39,8 @@ extension LinuxProcess {
 
     /// The guest's mask as the host thread's, so that a signal the guest blocks stays pending in
     /// the host kernel (where sigpending and sigtimedwait find it) and interrupts nothing.
-    func applySignalMaskToHost() {
-        var set = Self.hostSignalSet(signalMask)
+    func applySignalMaskToHost(_ thread: ThreadState) {
+        var set = Self.hostSignalSet(thread.signalMask)
         pthread_sigmask(SIG_SETMASK, &set, nil)
     }
 
@@ -70,18 +70,19 @@ extension LinuxProcess {
     /// guest does not block by building its frame and pointing the CPU at its handler. `cpu.pc`
     /// is where the guest goes on. Returns whether control moved.
     func deliverPendingSignal(_ cpu: CPUState, interrupted call: Call?, result: Int64) -> Bool {
+        let thread = cpu.thread
         let recorded = pagelift_take_recorded_signals()
         for signal in 1...64 where recorded & Self.bit(signal) != 0 {
             var info = [UInt8](repeating: 0, count: 128)
             info.withUnsafeMutableBytes { pagelift_recorded_signal_info(Int32(signal), $0.baseAddress) }
-            pendingSignals[signal] = info
+            thread.pendingSignals[signal] = info
         }
-        guard let signal = pendingSignals.keys.filter({ signalMask & Self.bit($0) == 0 }).min(),
-              let info = pendingSignals.removeValue(forKey: signal) else { return false }
-        guard let action = signalActions[signal], action.handler > 1 else {
+        guard let signal = thread.pendingSignals.keys.filter({ thread.signalMask & Self.bit($0) == 0 }).min(),
+              let info = thread.pendingSignals.removeValue(forKey: signal) else { return false }
+        guard let action = lock.withLock({ signalActions[signal] }), action.handler > 1 else {
             // The handler was taken away meanwhile: the signal's action now is the one it has.
             guard takesDefaultAction(Int32(signal)) else { return false }
-            outcome = .signal(Int32(signal))
+            thread.outcome = .signal(Int32(signal))
             return true
         }
         // A slow call the signal interrupted is restarted after the handler, or fails with EINTR.
@@ -89,11 +90,11 @@ extension LinuxProcess {
             cpu.pc -= 4
             cpu[x: 10] = call[0]
         }
-        let savedMask = maskToRestore ?? signalMask
-        maskToRestore = nil
+        let savedMask = thread.maskToRestore ?? thread.signalMask
+        thread.maskToRestore = nil
         guard buildFrame(cpu, signal: Int32(signal), info: info, action: action, savedMask: savedMask) else {
             // No room for the frame: the kernel kills with SIGSEGV.
-            outcome = .signal(SIGSEGV)
+            thread.outcome = .signal(SIGSEGV)
             return true
         }
         return true
@@ -101,7 +102,8 @@ extension LinuxProcess {
 
     private func buildFrame(_ cpu: CPUState, signal: Int32, info: [UInt8], action: (handler: UInt64, flags: UInt64, mask: UInt64),
                             savedMask: UInt64) -> Bool {
-        let stack = alternateSignalStack
+        let thread = cpu.thread
+        let stack = thread.alternateSignalStack
         let altEnabled = stack.flags & 2 == 0 && stack.size > 0  // not SS_DISABLE
         var sp = cpu[x: 2]
         let onAlternate = altEnabled && sp > stack.sp && sp <= stack.sp + stack.size
@@ -127,18 +129,19 @@ extension LinuxProcess {
         cpu[x: 11] = frame
         cpu[x: 12] = context
         cpu.pc = action.handler
-        signalMask |= action.mask | (action.flags & SignalFrame.noDefer == 0 ? Self.bit(Int(signal)) : 0)
-        signalMask &= ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
-        applySignalMaskToHost()
+        thread.signalMask |= action.mask | (action.flags & SignalFrame.noDefer == 0 ? Self.bit(Int(signal)) : 0)
+        thread.signalMask &= ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
+        applySignalMaskToHost(thread)
         if action.flags & SignalFrame.resetHandler != 0 { setAction(Int(signal), (0, 0, 0)) }
         return true
     }
 
     /// rt_sigreturn: the registers, pc, mask and alternate stack from the frame at sp.
     func signalReturn(_ cpu: CPUState) -> Int64 {
+        let thread = cpu.thread
         let frame = cpu[x: 2]
         guard buffer(frame, SignalFrame.size) != nil else {
-            outcome = .signal(SIGSEGV)
+            thread.outcome = .signal(SIGSEGV)
             return 0
         }
         let context = frame + SignalFrame.contextOffset, machine = context + SignalFrame.machineOffset
@@ -146,14 +149,14 @@ extension LinuxProcess {
         for index in 0..<32 { cpu[f: index] = memory.load(machine + SignalFrame.floatOffset + UInt64(index * 8), as: UInt64.self) }
         cpu.fcsr = memory.load(machine + SignalFrame.fcsrOffset, as: UInt32.self)
         cpu.pc = memory.load(machine, as: UInt64.self)
-        signalMask = memory.load(context + SignalFrame.maskOffset, as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
-        applySignalMaskToHost()
+        thread.signalMask = memory.load(context + SignalFrame.maskOffset, as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
+        applySignalMaskToHost(thread)
         let flags = UInt64(memory.load(context + SignalFrame.stackOffset + 8, as: UInt32.self))
         if flags & 1 == 0 {
-            alternateSignalStack = (memory.load(context + SignalFrame.stackOffset, as: UInt64.self), flags,
+            thread.alternateSignalStack = (memory.load(context + SignalFrame.stackOffset, as: UInt64.self), flags,
                                     memory.load(context + SignalFrame.stackOffset + 16, as: UInt64.self))
         }
-        outcome = .redirect
+        thread.outcome = .redirect
         return 0
     }
 }

@@ -179,7 +179,8 @@ final class FunctionLifter {
         // writes only on some paths (behind a call merged into the loop, which may leave it) in
         // a host register, loading it before the loop and storing it after, where it would
         // otherwise load and store it on every iteration (strsearch's search loop around memcmp).
-        // Only one thread runs a CPU state, which `-licm-force-thread-model-single` (Configs) tells LICM.
+        // Only one thread runs a CPU state: with `noalias` and helpers that do not capture it
+        // (see `helperDeclaration`), LICM knows; guest memory is shared by the guest's threads.
         LLVMAddAttributeAtIndex(function, 1, Builder.attribute("writable", in: module.context))
         LLVMAddAttributeAtIndex(function, 1, Builder.attribute("dereferenceable", UInt64(CPULayout.size), in: module.context))
         LLVMAddAttributeAtIndex(function, 1, Builder.attribute("align", UInt64(CPUState.alignment), in: module.context))
@@ -245,6 +246,7 @@ final class FunctionLifter {
         // The fault handler names the code a guest fault happened in by this pc; only the
         // handler reads it, so it must be volatile or LLVM would sink it to the exits.
         LLVMSetVolatile(builder.store(entryPC, cpuField(CPULayout.pc), align: 8), 1)
+        pollSignals(stoppingAt: entryPC)
         _ = countExecution()
         if roundsToNearestOnly { leaveUnlessRoundingToNearest(continuingAt: entryPC) }
         let entries = page.mapEntries.filter { blocks[$0] != nil }
@@ -454,6 +456,10 @@ final class FunctionLifter {
         let function = LLVMAddFunction(module, name, type)!
         // Nothing unwinds through translated code; knowing it lets LLVM move register stores out of loops.
         LLVMAddAttributeAtIndex(function, UInt32.max, Builder.attribute("nounwind", in: context))
+        // A helper given the CPU state keeps no copy of the pointer another thread could use: the
+        // state stays this thread's, so LICM may keep a register a loop writes on some paths
+        // (behind a call merged into the loop) in a host register across the loop.
+        if parameters.first == types.ptr { LLVMAddAttributeAtIndex(function, 1, Builder.attribute("nocapture", in: context)) }
         return (type, function)
     }
 
@@ -620,6 +626,8 @@ final class FunctionLifter {
         builder.position(at: dispatchBlock)
         let target = LLVMBuildPhi(builder.ref, types.i64, "dispatch_target")!
         dispatchBlocks[candidates] = (dispatchBlock, target)
+        // A computed jump or return inside the region may be how the guest loops (an interpreter's dispatch).
+        pollSignals(stoppingAt: target)
         let leaving = newBlock("dispatch_via_map")
         if profile != nil {
             let hot = countExecution()
@@ -728,7 +736,41 @@ final class FunctionLifter {
     /// there, innermost ones (see `DiscoveredPage.entryCopies`); a loop between them runs on
     /// here until it comes round to one. In a copy, a branch to a block the copy has goes there.
     func branchTarget(_ address: UInt64) -> LLVMBasicBlockRef {
-        if let copied = emittingCopy?[address] { return copied }
+        let target = emittingCopy?[address] ?? countedTarget(address)
+        guard page.loopHeaders.contains(address) else { return target }
+        // Where the guest loops, it polls for signals, so that one spinning here gets them.
+        if let polling = headerPolling[target] { return polling }
+        let current = builder.currentBlock
+        let polling = newBlock("loop_poll")
+        builder.position(at: polling)
+        pollSignals(stoppingAt: builder.constant(address))
+        builder.br(target)
+        builder.position(at: current)
+        headerPolling[target] = polling
+        return polling
+    }
+
+    /// The polling block in front of each loop header (or its copy), shared by the edges into it.
+    private var headerPolling: [LLVMBasicBlockRef: LLVMBasicBlockRef] = [:]
+
+    /// Ends the current block in a branch on `CPULayout.signalPending`: set, the guest stops at
+    /// `pc` (an instruction boundary, with every register stored) for the dispatcher to deliver
+    /// the signal; clear, code goes on in a new current block. The load is volatile: a signal
+    /// handler on this thread sets the word, and LLVM must not hoist the load out of a loop.
+    func pollSignals(stoppingAt pc: LLVMValueRef) {
+        let flag = builder.load(types.i32, cpuField(CPULayout.signalPending), "signal_pending", align: 4)
+        LLVMSetVolatile(flag, 1)
+        let stopping = newBlock("signal_stop"), going = newBlock("no_signal")
+        let pending = builder.icmp(LLVMIntNE, flag, builder.constant(UInt64(0), types.i32))
+        _ = builder.condBr(pending, stopping, going)
+        builder.position(at: stopping)
+        stop(.none, pc: pc)
+        builder.position(at: going)
+    }
+
+    /// The block a branch to `address` goes to before any poll: in profiled code, a loop
+    /// header's counting block.
+    private func countedTarget(_ address: UInt64) -> LLVMBasicBlockRef {
         let block = blocks[address]!
         guard profile != nil, page.loopHeaders.contains(address) else { return block }
         // Every edge into the header shares one: first-tier code is compiled for every region,

@@ -161,14 +161,17 @@ struct Run: ParsableCommand {
                                 environment: guestEnvironment, options: options)
         } catch { fail("\(program): \(error)") }
 
-        let ending = engine.run()
-        engine.finish()
-        if stats { printStatistics(engine.statistics) }
-        if let statsJSON { writeStatisticsJSON(engine.statistics, to: statsJSON) }
-        switch ending {
-        // _exit: the tier-up thread may be inside LLVM, whose static destructors exit() would run.
-        case .exited(let status): _exit(status & 0xff)
-        case .killed(let signal, let reason): FaultHandler.die(signal: signal, message: reason)
+        let (stats, statsJSON) = (self.stats, self.statsJSON)
+        engine.run { [printStatistics] ending in
+            engine.finish()
+            if stats { printStatistics(engine.statistics) }
+            if let statsJSON { writeStatisticsJSON(engine.statistics, to: statsJSON) }
+            switch ending {
+            // _exit: the tier-up thread may be inside LLVM, whose static destructors exit() would run;
+            // other guest threads may still be running.
+            case .exited(let status): _exit(status & 0xff)
+            case .killed(let signal, let reason): FaultHandler.die(signal: signal, message: reason)
+            }
         }
     }
 

@@ -6,13 +6,20 @@
 long pagelift_host_syscall(long number, long a0, long a1, long a2, long a3, long a4, long a5);
 
 // Host signals meant for the guest: a handler that only records them (async-signal-safe), and
-// the calls that take what was recorded. The guest thread delivers them at its next safe point.
+// the calls that take what was recorded. Each host thread (one guest thread) records its own,
+// and the guest thread delivers them at its next safe point.
 
 // The handler to install (SA_SIGINFO) for a signal the guest handles.
 void pagelift_record_signal(int signal, siginfo_t *info, void *context);
+// The word of this thread's CPU state translated code polls: set to 1 when a signal is recorded.
+void pagelift_set_signal_flag(uint32_t *flag);
 // The recorded signals (bit signal-1) since the last call, cleared.
 uint64_t pagelift_take_recorded_signals(void);
 // Whether any signal was recorded and not yet taken.
 uint64_t pagelift_recorded_signals(void);
 // The siginfo recorded last for `signal` (128 bytes), copied to `out`.
 void pagelift_recorded_signal_info(int signal, void *out);
+
+// The CPU state of the guest thread this host thread runs, for the fault handler.
+void pagelift_set_current_cpu(void *cpu);
+void *pagelift_current_cpu(void);

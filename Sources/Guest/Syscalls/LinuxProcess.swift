@@ -7,7 +7,8 @@ import ELF
 /// What the dispatcher must do after a syscall.
 public enum SyscallOutcome: Equatable, Sendable {
     case resume
-    case exit(Int32)
+    case exit(Int32)       // the whole process (exit_group)
+    case threadExit(Int32) // only the calling thread (exit)
     case signal(Int32)     // the guest raised a signal whose default action ends it
     case redirect          // the guest goes on at `cpu.pc` with registers changed (a signal handler, rt_sigreturn)
 }
@@ -20,6 +21,9 @@ public struct ProcessHooks: Sendable {
     public var prepareFork: @Sendable () -> Void = {}
     /// After `fork`, in the parent (`false`) or the child (`true`).
     public var afterFork: @Sendable (_ inChild: Bool) -> Void = { _ in }
+    /// Runs a new guest thread from `cpu` on a new host thread. `started` runs on that thread
+    /// with its tid before any guest code; returns the tid once it has, or -errno.
+    public var startThread: @Sendable (_ cpu: CPUState, _ started: @escaping @Sendable (Int32) -> Void) -> Int32 = { _, _ in -EAGAIN }
     /// The translator's own executable and the options a RISC-V child is started with.
     public var translatorPath: String = ""
     public var translatorOptions: [String] = []
@@ -46,22 +50,18 @@ public final class LinuxProcess: @unchecked Sendable {
     /// What the guest's `/proc/self/auxv` and `/proc/self/cmdline` show.
     let auxiliaryVector: [UInt8]
     let commandLine: [String]
-    /// Guest sigaction structs by signal number, and the guest's mask (bit signal-1).
+    /// Guest sigaction structs by signal number: one table for all the process's threads.
     var signalActions: [Int: (handler: UInt64, flags: UInt64, mask: UInt64)] = [:]
-    var signalMask: UInt64 = 0
-    /// Signals waiting for delivery at the next syscall, with their siginfo. (One the guest
-    /// blocks is pending in the host kernel, whose thread mask is the guest's.)
-    var pendingSignals: [Int: [UInt8]] = [:]
-    /// Whether a signal the guest does not block waits: recorded from the host, or raised by the guest.
-    var signalWaiting: Bool {
-        (pagelift_recorded_signals() | pendingSignals.keys.reduce(0) { $0 | Self.bit($1) }) & ~signalMask != 0
-    }
-    /// The mask a handler's frame saves when it is not the current one (during rt_sigsuspend).
-    var maskToRestore: UInt64?
-    var alternateSignalStack: (sp: UInt64, flags: UInt64, size: UInt64) = (0, 2, 0)
+    /// The thread state of the program's first thread, which inherits the translator's mask.
+    public let initialThread = ThreadState()
     private var reportedUnsupported = Set<Int>()
-    /// Handlers that decide the process's fate instead of returning a value.
-    var outcome: SyscallOutcome = .resume
+    /// Guards what the process's threads share in here: the actions and the unsupported calls said.
+    let lock = Lock()
+    /// Held by the calls that change the address space (the kernel's mmap lock): choosing a free
+    /// range and mapping it, or moving the break, must not interleave with another thread's.
+    let addressSpaceLock = Lock()
+    static let addressSpaceCalls: Set<Int> = [SyscallNumber.brk, .mmap, .munmap, .mprotect, .mremap, .shmat, .shmdt]
+        .reduce(into: []) { $0.insert($1.rawValue) }
 
     public init(memory: GuestMemory, program: LoadedProgram, paths: GuestPaths, images: GuestImages) {
         self.memory = memory
@@ -83,11 +83,12 @@ public final class LinuxProcess: @unchecked Sendable {
         }
         var blocked = sigset_t()
         pthread_sigmask(SIG_BLOCK, nil, &blocked)
-        for signal in 1..<65 where sigismember(&blocked, Int32(signal)) == 1 { signalMask |= 1 << UInt64(signal - 1) }
+        for signal in 1..<65 where sigismember(&blocked, Int32(signal)) == 1 { initialThread.signalMask |= 1 << UInt64(signal - 1) }
     }
 
     struct Call: Sendable {
         let cpu: CPUState
+        var thread: ThreadState { cpu.thread }
         let number: Int
         var arguments: [UInt64]
         subscript(_ index: Int) -> UInt64 { arguments[index] }
@@ -151,39 +152,56 @@ public final class LinuxProcess: @unchecked Sendable {
     public func handle(_ cpu: CPUState) -> SyscallOutcome {
         let number = Int(cpu[x: 17])
         let call = Call(cpu: cpu, number: number, arguments: (10...15).map { cpu[x: $0] })
+        let thread = cpu.thread
         let callSite = cpu.pc
-        outcome = .resume
+        thread.outcome = .resume
         // A signal that came while the guest ran is delivered before the call, which runs when
         // its handler returns: as the kernel delivers it before the guest's next instruction.
-        if number != SyscallNumber.rt_sigreturn.rawValue, signalWaiting,
+        if number != SyscallNumber.rt_sigreturn.rawValue, signalWaiting(thread),
            deliverPendingSignal(cpu, interrupted: nil, result: 0) {
-            if outcome == .resume { outcome = .redirect }
+            if thread.outcome == .resume { thread.outcome = .redirect }
             if strace { FaultHandler.writeError("\(getpid()) --- signal delivered before \(SyscallNumber.name(of: number)) ---\n") }
-            return outcome
+            return thread.outcome
         }
         let result: Int64
         let entry = Self.table[number]
         if let entry {
-            result = entry.handler(self, call)
+            result = Self.addressSpaceCalls.contains(number) ? addressSpaceLock.withLock { entry.handler(self, call) } : entry.handler(self, call)
         } else {
             result = unsupported(call)
         }
         if strace { traceLine(call: call, result: result, known: entry != nil, callSite: callSite) }
-        if outcome == .resume {
+        if thread.outcome == .resume {
             cpu[x: 10] = UInt64(bitPattern: result)
             cpu.pc &+= 4  // past the ecall, where a handler returns to
         }
-        if outcome == .resume || outcome == .redirect, signalWaiting,
-           deliverPendingSignal(cpu, interrupted: outcome == .resume ? call : nil, result: result), outcome == .resume {
-            outcome = .redirect
+        if thread.outcome == .resume || thread.outcome == .redirect, signalWaiting(thread),
+           deliverPendingSignal(cpu, interrupted: thread.outcome == .resume ? call : nil, result: result), thread.outcome == .resume {
+            thread.outcome = .redirect
         }
-        return outcome
+        return thread.outcome
+    }
+
+    /// Between syscalls (translated code saw `CPULayout.signalPending`): delivers a signal that
+    /// waits for `cpu`'s thread, with the CPU at an instruction boundary. Returns what the
+    /// dispatcher must do: `.resume` when nothing was delivered.
+    public func deliverAsynchronousSignal(_ cpu: CPUState) -> SyscallOutcome {
+        cpu.signalPendingFlag.pointee = 0
+        let thread = cpu.thread
+        thread.outcome = .resume
+        guard signalWaiting(thread), deliverPendingSignal(cpu, interrupted: nil, result: 0) else { return .resume }
+        return thread.outcome == .resume ? .redirect : thread.outcome
+    }
+
+    /// Whether a signal `thread` does not block waits: recorded from the host, or raised by the guest.
+    func signalWaiting(_ thread: ThreadState) -> Bool {
+        (pagelift_recorded_signals() | thread.pendingSignals.keys.reduce(0) { $0 | Self.bit($1) }) & ~thread.signalMask != 0
     }
 
     /// ENOSYS, said once per syscall number (`--quiet-unsupported` silences it): a program that
     /// silently gets an error it never expected can print wrong results and exit 0.
     func unsupported(_ call: Call, _ why: String = "") -> Int64 {
-        if !quietUnsupported, !Self.declined.contains(call.number), reportedUnsupported.insert(call.number).inserted {
+        if !quietUnsupported, !Self.declined.contains(call.number), lock.withLock({ reportedUnsupported.insert(call.number).inserted }) {
             FaultHandler.writeError("pagelift: unsupported syscall \(SyscallNumber.name(of: call.number)) (\(call.number))\(why.isEmpty ? "" : ", \(why)"), returned ENOSYS\n")
         }
         return -Int64(ENOSYS)
@@ -193,10 +211,11 @@ public final class LinuxProcess: @unchecked Sendable {
         let arity = Self.table[call.number]?.arity ?? 6
         let arguments = call.arguments.prefix(arity).map { "0x" + String($0, radix: 16) }.joined(separator: ",")
         var line = "\(getpid()) \(SyscallNumber.name(of: call.number))(\(arguments))"
-        switch outcome {
+        switch call.thread.outcome {
         case .resume:
             line += result < 0 && result > -4096 ? " = -1 errno=\(-result) (\(String(cString: strerror(Int32(-result)))))" : " = \(result)"
         case .exit(let status): line += " = ? (exit \(status))"
+        case .threadExit(let status): line += " = ? (thread exit \(status))"
         case .signal(let signal): line += " = ? (signal \(signal))"
         case .redirect: line += " = ? (continues at 0x\(String(call.cpu.pc, radix: 16)))"
         }

@@ -38,8 +38,8 @@ extension LinuxProcess {
         // locked by mlock, and these only say they were.
         t.define(.mlockall, 1) { _, _ in 0 }
         t.define(.munlockall, 0) { _, _ in 0 }
-        // One guest thread: every barrier is kept already (and MEMBARRIER_CMD_QUERY lists none).
-        t.define(.membarrier, 3) { _, _ in 0 }
+        // Guest threads are host threads of this process: the host's barriers are theirs.
+        t.passthrough(.membarrier, SYS_membarrier, [.value, .value, .value])
         t.define(.riscv_flush_icache, 3) { p, c in
             // Translations of code the guest rewrote must not run again.
             let start = GuestMemory.pageDown(c[0]), end = GuestMemory.pageUp(c[1])
