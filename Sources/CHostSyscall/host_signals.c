@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <unistd.h>
 #include <string.h>
 #include "host_syscall.h"
 
@@ -33,3 +34,38 @@ uint64_t pagelift_recorded_signals(void) {
 static _Thread_local void *current_cpu;
 void pagelift_set_current_cpu(void *cpu) { current_cpu = cpu; }
 void *pagelift_current_cpu(void) { return current_cpu; }
+
+// The host's rt_sigaction and rt_sigprocmask without glibc's wrappers, which refuse or drop the
+// two real-time signals glibc keeps for itself (32 and 33): a guest's signals 32 and 33 (its
+// own libc's SIGCANCEL, SIGSETXID) must reach it as any other.
+extern void pagelift_restore_rt(void);
+__asm__(".text\n"
+        ".globl pagelift_restore_rt\n"
+        ".type pagelift_restore_rt, @function\n"
+        "pagelift_restore_rt:\n"
+        "    mov $15, %rax\n"   // rt_sigreturn
+        "    syscall\n");
+
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+int pagelift_set_host_disposition(int signal, int disposition) {
+    struct kernel_sigaction action = {0};
+    switch (disposition) {
+    case 0: action.handler = SIG_DFL; break;
+    case 1: action.handler = SIG_IGN; break;
+    default:
+        action.handler = (void *)pagelift_record_signal;
+        action.flags = SA_SIGINFO | 0x04000000;  // SA_RESTORER
+        action.restorer = pagelift_restore_rt;
+    }
+    return (int)syscall(SYS_rt_sigaction, signal, &action, NULL, 8);
+}
+
+int pagelift_set_host_signal_mask(uint64_t mask) {
+    return (int)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8);
+}

@@ -65,16 +65,8 @@ public enum FaultHandler {
     /// The host's disposition of a signal meant for the guest. Recording it (for the guest's
     /// handler) is without SA_RESTART: a blocking call returns EINTR, and the guest's flags decide.
     public static func setHostDisposition(_ signal: Int32, _ disposition: HostDisposition) {
-        var action = sigaction()
-        sigemptyset(&action.sa_mask)
-        switch disposition {
-        case .standard: action.__sigaction_handler.sa_handler = SIG_DFL
-        case .ignore: action.__sigaction_handler.sa_handler = SIG_IGN
-        case .recordForGuest:
-            action.__sigaction_handler.sa_sigaction = pagelift_record_signal
-            action.sa_flags = SA_SIGINFO
-        }
-        sigaction(signal, &action, nil)
+        let code: Int32 = switch disposition { case .standard: 0; case .ignore: 1; case .recordForGuest: 2 }
+        _ = pagelift_set_host_disposition(signal, code)
     }
 
     /// Whether the host's disposition of `signal` is to ignore it.

@@ -40,18 +40,12 @@ extension LinuxProcess {
     /// The guest's mask as the host thread's, so that a signal the guest blocks stays pending in
     /// the host kernel (where sigpending and sigtimedwait find it) and interrupts nothing.
     func applySignalMaskToHost(_ thread: ThreadState) {
-        var set = Self.hostSignalSet(thread.signalMask)
-        pthread_sigmask(SIG_SETMASK, &set, nil)
+        _ = pagelift_set_host_signal_mask(Self.hostMask(thread.signalMask))
     }
 
-    /// A guest signal mask as a host set, less the signals the translator keeps for itself.
-    static func hostSignalSet(_ mask: UInt64) -> sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in 1...64 where mask & bit(signal) != 0 && !translatorSignals.contains(Int32(signal)) {
-            sigaddset(&set, Int32(signal))
-        }
-        return set
+    /// A guest signal mask as the host's, less the signals the translator keeps for itself.
+    static func hostMask(_ mask: UInt64) -> UInt64 {
+        translatorSignals.reduce(mask) { $0 & ~bit(Int($1)) }
     }
 
     /// siginfo for a signal the guest sent itself.

@@ -20,6 +20,11 @@ uint64_t pagelift_recorded_signals(void);
 // The siginfo recorded last for `signal` (128 bytes), copied to `out`.
 void pagelift_recorded_signal_info(int signal, void *out);
 
+// The host disposition of `signal` (0 default, 1 ignore, 2 recorded for the guest), and the
+// calling thread's mask (bit signal-1), by the raw syscalls: glibc's wrappers keep 32 and 33.
+int pagelift_set_host_disposition(int signal, int disposition);
+int pagelift_set_host_signal_mask(uint64_t mask);
+
 // The CPU state of the guest thread this host thread runs, for the fault handler.
 void pagelift_set_current_cpu(void *cpu);
 void *pagelift_current_cpu(void);

@@ -113,7 +113,7 @@ extension LinuxProcess {
         let thread = c.thread
         let old = thread.signalMask
         thread.signalMask = memory.load(c[0], as: UInt64.self) & ~(Self.bit(Int(SIGKILL)) | Self.bit(Int(SIGSTOP)))
-        var set = Self.hostSignalSet(thread.signalMask)
+        var set = Self.hostMask(thread.signalMask)
         // Returns when a signal was handled (recorded for the guest); a default action ends the process.
         // One the guest raised itself already waits.
         if !signalWaiting(thread) {
