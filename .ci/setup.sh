@@ -2,7 +2,7 @@
 # Installs what PageLift needs on a Debian 12 machine, only what is missing.
 set -euo pipefail
 need=()
-for pkg in llvm-19-dev llvm-19 gcc-riscv64-linux-gnu g++-riscv64-linux-gnu qemu-user binutils-riscv64-linux-gnu; do
+for pkg in llvm-19-dev llvm-19 gcc-riscv64-linux-gnu g++-riscv64-linux-gnu qemu-user binutils-riscv64-linux-gnu golang-go; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -12,7 +12,7 @@ set -euo pipefail
 root=${1:?usage: make-root.sh ROOT [PACKAGE...]}
 shift
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(bash coreutils python3-minimal perl-base sed grep gawk make gcc libc6-dev binutils git findutils)
+[ ${#packages[@]} -gt 0 ] || packages=(bash coreutils python3-minimal libpython3.13-stdlib perl-base sed grep gawk make gcc libc6-dev binutils git findutils)
 
 root=$(realpath -m "$root")
 state="$root.apt"

@@ -47,6 +47,40 @@ import Testing
         return directory
     }
 
+    /// Python threads are guest threads on host threads: a lock, a thread pool, a queue and a timer.
+    @Test func pythonRunsThreadsAndAThreadPool() throws {
+        let script = """
+            import threading, concurrent.futures, queue
+            counter = 0
+            lock = threading.Lock()
+            def work(n):
+                global counter
+                for _ in range(n):
+                    with lock:
+                        counter += 1
+            threads = [threading.Thread(target=work, args=(2000,)) for _ in range(4)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            print("counter", counter)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+                print("squares", sum(pool.map(lambda x: x * x, range(200))))
+            q = queue.Queue()
+            def producer():
+                for i in range(100): q.put(i)
+                q.put(None)
+            threading.Thread(target=producer).start()
+            total = 0
+            while (item := q.get()) is not None: total += item
+            print("queue", total)
+            event = threading.Event()
+            threading.Timer(0.05, event.set).start()
+            print("event", event.wait(5))
+            """
+        let expected = try qemu("/usr/bin/python3", ["-c", script])
+        #expect(expected.standardOutput == "counter 8000\nsquares 2646700\nqueue 4950\nevent True\n")
+        #expect(try pagelift("/usr/bin/python3", ["-c", script]) == expected)
+    }
+
     @Test func bashRunsAPipelineOfCoreutils() throws {
         let script = "printf 'pear\\napple\\nfig\\n' | sort | tr a-z A-Z | head -n 2; echo $((6 * 7)) $(basename /usr/lib/x.so .so); ls /usr/bin/bash | wc -l"
         let result = try pagelift("/usr/bin/bash", ["-c", script])

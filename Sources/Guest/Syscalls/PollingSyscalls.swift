@@ -58,7 +58,7 @@ extension LinuxProcess {
         var events = [UInt8](repeating: 0, count: count * 12)
         let ready = events.withUnsafeMutableBytes {
             Self.hostSyscall(number, Int(c.int32(0)), Int(bitPattern: $0.baseAddress), count,
-                             timeout, mask, Int(c[5]))
+                             timeout, mask, Int(clamping: c[5]))
         }
         guard ready > 0 else { return Self.host(ready) }
         events.withUnsafeBytes { bytes in

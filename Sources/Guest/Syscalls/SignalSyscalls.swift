@@ -51,7 +51,7 @@ extension LinuxProcess {
     static let translatorSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGKILL, SIGSTOP]
 
     private func sigaction(_ c: Call) -> Int64 {
-        let signal = Int(c[0])
+        let signal = Int(clamping: c[0])
         guard signal >= 1, signal <= 64, signal != Int(SIGKILL), signal != Int(SIGSTOP) || c[1] == 0 else {
             return Self.einval
         }

@@ -33,7 +33,7 @@ extension LinuxProcess {
     /// sendmmsg and recvmmsg as one sendmsg or recvmsg per `struct mmsghdr` (a msghdr and the
     /// byte count), stopping at the first that fails, as the kernel's do.
     private func messages(_ number: Int32, _ c: Call) -> Int64 {
-        let count = min(Int(c[2]), 1024)
+        let count = min(Int(clamping: c[2]), 1024)
         var done = 0
         while done < count {
             let header = c[1] + UInt64(done * 64)

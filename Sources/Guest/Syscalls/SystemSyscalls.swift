@@ -65,7 +65,7 @@ extension LinuxProcess {
     /// extensions this translator implements; unknown keys get key -1, as the kernel does.
     private func hardwareProbe(_ c: Call) -> Int64 {
         guard c[4] == 0 else { return Self.einval }
-        let count = Int(c[1])
+        let count = Int(clamping: c[1])
         guard count <= 1 << 16, buffer(c[0], UInt64(count * 16), writable: true) != nil else { return Self.efault }
         let imaFD: UInt64 = 1 << 0, compressed: UInt64 = 1 << 1, zba: UInt64 = 1 << 3, zbb: UInt64 = 1 << 4, zbs: UInt64 = 1 << 5
         for index in 0..<count {

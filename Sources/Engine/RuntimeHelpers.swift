@@ -1,0 +1,42 @@
+import CHostFloat
+import Guest
+
+/// The C entry points translated code calls (by the addresses `Engine` defines for their
+/// symbols): each finds the guest thread of the CPU state it is given and asks it or the
+/// process's translator.
+typealias EnterFunction = @convention(c) (UnsafeMutableRawPointer, UInt64, UInt64) -> Void
+
+func guestThread(_ cpu: UnsafeMutableRawPointer) -> GuestThread {
+    Unmanaged<GuestThread>.fromOpaque(cpu.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer.self)).takeUnretainedValue()
+}
+
+// Runtime entries keep the guest's accrued floating-point flags (host MXCSR) out of reach
+// of whatever arithmetic the runtime and LLVM do on this thread.
+let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.resolve(pc, on: thread) }
+}
+let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in
+    GuestFloatFlags.preserved { guestThread(cpu).syscall() }
+}
+let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.promote(entry: entry, on: thread) }
+}
+let flushInstructionsHelper: @convention(c) (UnsafeMutableRawPointer) -> Void = { cpu in
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.flushInstructions(on: thread) }
+}
+let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
+    GuestFloatFlags.preserved { guestThread(cpu).engine.readCounter(csr) }
+}
+let generalCodeHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
+    GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.generalCode(pc, on: thread) }
+}
+
+/// While translated code runs, the guest's floating-point exception flags accrue in the host's
+/// (MXCSR); fcsr holds the rest. Runtime code in between must neither add to them nor lose them.
+enum GuestFloatFlags {
+    static func preserved<T>(_ body: () -> T) -> T {
+        let flags = pagelift_host_float_flags()
+        defer { pagelift_set_host_float_flags(flags) }
+        return body()
+    }
+}
