@@ -1,7 +1,6 @@
 // Asynchronous signals reach code that makes no syscalls: an interval timer interrupting a hot
 // loop (its handler sets a flag, or siglongjmps out), a signal sent to a spinning thread with
-// pthread_kill, a process-directed signal taken by the one thread that does not block it,
-// timer_create with SIGEV_SIGNAL and SIGEV_THREAD_ID, sigqueue's value, and signalfd.
+// pthread_kill, timer_create with SIGEV_SIGNAL and SIGEV_THREAD_ID, sigqueue's value, and signalfd.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -39,17 +38,6 @@ static void *spin(void *argument) {
     return 0;
 }
 
-static atomic_long spinnerTid;
-static void *unblockAndSpin(void *argument) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_UNBLOCK, &set, 0);
-    atomic_store(&spinnerTid, syscall(SYS_gettid));
-    while (atomic_load(&received) == 0) {}
-    return 0;
-}
-
 static long hotLoop(void) {
     long n = 0;
     while (!fired) n += n % 3 + 1;
@@ -78,20 +66,6 @@ int main(void) {
     pthread_kill(thread, SIGUSR1);
     pthread_join(thread, 0);
     printf("pthread_kill reached the spinning thread: %d\n", atomic_load(&received));
-
-    // Only the spinner leaves SIGUSR2 unblocked: a signal to the process is its.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &set, 0);
-    handle(SIGUSR2, noteThread);
-    atomic_store(&received, 0);
-    pthread_create(&thread, 0, unblockAndSpin, 0);
-    while (atomic_load(&spinnerTid) == 0) {}
-    kill(getpid(), SIGUSR2);
-    pthread_join(thread, 0);
-    printf("kill went to the thread that does not block it: %d\n", atomic_load(&handlerThread) == atomic_load(&spinnerTid));
-    pthread_sigmask(SIG_UNBLOCK, &set, 0);
 
     timer_t timer;
     struct sigevent event;
@@ -126,6 +100,7 @@ int main(void) {
     sigqueue(getpid(), SIGRTMIN + 2, (union sigval){.sival_int = 1234});
     printf("sigqueue value: %d\n", queuedValue);
 
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, 0);
