@@ -37,6 +37,8 @@ enum HostTarget {
     static func makeTargetMachine(optimizationLevel: Int) throws(LLVMFailure) -> LLVMTargetMachineRef {
         LLVMInitializeNativeTarget()
         LLVMInitializeNativeAsmPrinter()
+        // Translated code polls for signals through an inline-assembly load (see `PageLifter.readSignalPending`).
+        LLVMInitializeNativeAsmParser()
         let level: LLVMCodeGenOptLevel = switch optimizationLevel {
         case 0: LLVMCodeGenLevelNone
         case 1: LLVMCodeGenLevelLess

@@ -30,8 +30,11 @@ extension FunctionLifter {
         let taken = builder.icmp(predicate, readX(instruction.rs1), readX(instruction.rs2), "taken")
         let target = pc &+ UInt64(bitPattern: instruction.imm)
         let next = pc &+ UInt64(instruction.size)
-        let branch = builder.condBr(taken, block(continuingAt: target), block(continuingAt: next))
-        if profile == nil, closesCountedLoop(instruction, from: target) { builder.markLoopMustProgress(branch) }
+        // A counted loop ends by itself: its back edge does not poll for signals, so that LLVM
+        // can still vectorize it (an exit in the loop forbids that); the code around it polls.
+        let counted = profile == nil && closesCountedLoop(instruction, from: target)
+        let branch = builder.condBr(taken, block(continuingAt: target, polling: !counted), block(continuingAt: next))
+        if counted { builder.markLoopMustProgress(branch) }
     }
 
     /// Whether `branch` goes back to `header` at the end of a straight-line loop body that steps
@@ -59,8 +62,8 @@ extension FunctionLifter {
     }
 
     /// The block for `address`: the page's own, or a new one that leaves for it.
-    private func block(continuingAt address: UInt64) -> LLVMBasicBlockRef {
-        if blocks[address] != nil { return branchTarget(address) }
+    private func block(continuingAt address: UInt64, polling: Bool = true) -> LLVMBasicBlockRef {
+        if blocks[address] != nil { return branchTarget(address, polling: polling) }
         let current = builder.currentBlock
         let leaving = newBlock("to_" + describe(address))
         builder.position(at: leaving)
