@@ -16,9 +16,18 @@
 
 static volatile sig_atomic_t fired;
 static sigjmp_buf escape;
-static atomic_int handledBy, received, ready;
+static atomic_int received, ready;
 static atomic_long handlerThread;
 static volatile int queuedValue;
+
+// Spins until *flag is set, without syscalls but for a clock read every 2^22 rounds: a signal
+// that never comes ends the wait after 10 s with a wrong answer rather than a hang.
+static int spinUntil(atomic_int *flag) {
+    time_t deadline = time(0) + 10;
+    for (unsigned long n = 1; atomic_load(flag) == 0; n++)
+        if (n % (1UL << 22) == 0 && time(0) > deadline) return 0;
+    return 1;
+}
 
 static void setFlag(int signal) { fired = signal; }
 static void jumpOut(int signal) { siglongjmp(escape, signal); }
@@ -34,13 +43,17 @@ static void handle(int signal, void (*handler)(int)) {
 
 static void *spin(void *argument) {
     atomic_store(&ready, 1);
-    while (atomic_load(&received) == 0) {}
+    spinUntil(&received);
     return 0;
 }
 
 static long hotLoop(void) {
     long n = 0;
-    while (!fired) n += n % 3 + 1;
+    time_t deadline = time(0) + 10;
+    for (unsigned long rounds = 1; !fired; rounds++) {
+        n += n % 3 + 1;
+        if (rounds % (1UL << 24) == 0 && time(0) > deadline) break;
+    }
     return n;
 }
 
@@ -59,14 +72,8 @@ int main(void) {
     }
     printf("siglongjmp out of a loop without syscalls: %d\n", jumped);
 
-    handle(SIGUSR1, noteThread);
-    pthread_t thread;
-    pthread_create(&thread, 0, spin, 0);
-    while (!atomic_load(&ready)) {}
-    pthread_kill(thread, SIGUSR1);
-    pthread_join(thread, 0);
-    printf("pthread_kill reached the spinning thread: %d\n", atomic_load(&received));
-
+    // Process-directed timers before any thread exists: qemu-user, the oracle, may lose one once
+    // the process has had threads.
     timer_t timer;
     struct sigevent event;
     memset(&event, 0, sizeof event);
@@ -80,6 +87,14 @@ int main(void) {
     printf("timer_create SIGEV_SIGNAL: %d\n", hotLoop() > 0 && fired == SIGALRM);
     timer_delete(timer);
 
+    handle(SIGUSR1, noteThread);
+    pthread_t thread;
+    pthread_create(&thread, 0, spin, 0);
+    spinUntil(&ready);
+    pthread_kill(thread, SIGUSR1);
+    pthread_join(thread, 0);
+    printf("pthread_kill reached the spinning thread: %d\n", atomic_load(&received));
+
     event.sigev_notify = SIGEV_THREAD_ID;
     event.sigev_signo = SIGUSR1;
     event._sigev_un._tid = syscall(SYS_gettid);
@@ -87,7 +102,7 @@ int main(void) {
     atomic_store(&handlerThread, 0);
     timer_create(CLOCK_MONOTONIC, &event, &timer);
     timer_settime(timer, 0, &soon, 0);
-    while (atomic_load(&received) == 0) {}
+    spinUntil(&received);
     printf("timer_create SIGEV_THREAD_ID: to this thread %d\n", atomic_load(&handlerThread) == syscall(SYS_gettid));
     timer_delete(timer);
 
