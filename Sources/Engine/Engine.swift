@@ -74,7 +74,7 @@ public final class Engine: @unchecked Sendable {
     var otherThreads = 0
     /// The pcs guest threads are translating (another thread missing on one waits for it).
     var translating = Set<UInt64>()
-    /// Guest threads inside a compilation, which a fork waits for (LLVM's locks must be free).
+    /// Guest threads inside `usingLLVM`, which a fork waits for (LLVM's locks must be free).
     var guestCompilations = 0
     /// What ends the process, once (see `run`).
     var processEnd: (@Sendable (GuestTermination) -> Never)?
@@ -297,6 +297,23 @@ public final class Engine: @unchecked Sendable {
 
     func enter(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) { enterStub(cpu.base, pc, code) }
 
+    /// Runs `body`, in which a guest thread compiles or links code, once no fork waits; a fork
+    /// waits for every such body to end (see `prepareFork`). Every compilation on a guest thread
+    /// goes through here: a miss, code for a rounding mode, a synchronous tier-up.
+    func usingLLVM<T>(_ body: () throws -> T) rethrows -> T {
+        lock.withLock {
+            while forkPending { lock.wait() }
+            guestCompilations += 1
+        }
+        defer {
+            lock.withLock {
+                guestCompilations -= 1
+                lock.broadcast()
+            }
+        }
+        return try body()
+    }
+
     func countSyscall() { lock.withLock { stats.syscalls += 1 } }
 
     /// The host code for `pc`, translating its page if the slot is empty. On a guest
@@ -321,24 +338,20 @@ public final class Engine: @unchecked Sendable {
                 stats.speculationWaits += 1
                 stats.speculationWaitSeconds += waitClock.lap()
             }
-            while translating.contains(pc) || forkPending { lock.wait() }
+            while translating.contains(pc) { lock.wait() }
             if codeMap[pc] == 0, let code = enteredCodeCompiledAhead(for: pc) { codeMap[pc] = code }
-            if codeMap[pc] == 0 {
-                translating.insert(pc)
-                guestCompilations += 1
-            }
+            if codeMap[pc] == 0 { translating.insert(pc) }
             return codeMap[pc]
         }
         if ready != 0 { return ready }
         defer {
             lock.withLock {
                 translating.remove(pc)
-                guestCompilations -= 1
                 lock.broadcast()
             }
         }
         do {
-            try translateRegion(at: pc, generator: thread.generators.firstTier())
+            try usingLLVM { try translateRegion(at: pc, generator: thread.generators.firstTier()) }
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating page 0x\(String(pc & ~0xfff, radix: 16)): \(error)")
         }
@@ -507,7 +520,7 @@ public final class Engine: @unchecked Sendable {
                     return region
                 }
             }
-            return try compileFirstTier(region, generator: thread.generators.firstTier()).0
+            return try usingLLVM { try compileFirstTier(region, generator: thread.generators.firstTier()).0 }
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating 0x\(String(pc, radix: 16)) for a rounding mode: \(error)")
         }

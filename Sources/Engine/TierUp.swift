@@ -37,7 +37,7 @@ extension Engine {
         } }
         for (region, merged) in work {
             if options.synchronousTierUp {
-                do { try recompileOptimized(merged, promoting: region, generator: thread.generators.optimizing()) } catch {
+                do { try usingLLVM { try recompileOptimized(merged, promoting: region, generator: thread.generators.optimizing()) } } catch {
                     FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error optimizing region at 0x\(String(region.entry, radix: 16)): \(error)")
                 }
             } else {
