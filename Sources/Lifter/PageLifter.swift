@@ -759,13 +759,36 @@ final class FunctionLifter {
     /// the signal; clear, code goes on in a new current block.
     func pollSignals(stoppingAt pc: LLVMValueRef) {
         let flag = readSignalPending()
-        let stopping = newBlock("signal_stop"), going = newBlock("no_signal")
+        let going = newBlock("no_signal")
         let pending = builder.icmp(LLVMIntNE, flag, builder.constant(UInt64(0), types.i32))
+        guard profile == nil else {
+            // First-tier code keeps every register in memory or an alloca, so all its polls share
+            // one stop, as its returns share one return: each stop writes back every register.
+            let (block, stopPC) = sharedSignalStop
+            var incoming: [LLVMValueRef?] = [pc]
+            var from: [LLVMBasicBlockRef?] = [builder.currentBlock]
+            LLVMAddIncoming(stopPC, &incoming, &from, 1)
+            _ = builder.condBr(pending, block, going)
+            builder.position(at: going)
+            return
+        }
+        let stopping = newBlock("signal_stop")
         _ = builder.condBr(pending, stopping, going)
         builder.position(at: stopping)
         stop(.none, pc: pc)
         builder.position(at: going)
     }
+
+    /// First-tier code's one stop for a signal, and the phi of the pc it stops at.
+    private lazy var sharedSignalStop: (block: LLVMBasicBlockRef, pc: LLVMValueRef) = {
+        let current = builder.currentBlock
+        let block = newBlock("signal_stop")
+        builder.position(at: block)
+        let pc = LLVMBuildPhi(builder.ref, types.i64, "stop_pc")!
+        stop(.none, pc: pc)
+        builder.position(at: current)
+        return (block, pc)
+    }()
 
     /// The poll's load, as an inline-assembly `mov` that LLVM is told touches only memory it
     /// cannot see and keeps no copy of the CPU pointer: it may neither hoist it out of a loop
