@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CHostFloat
+import CHostSyscall
 import CLLVM
 import ELF
 import Guest
@@ -125,6 +126,9 @@ public final class Engine: @unchecked Sendable {
     /// Whether the tier-up thread is inside a job (the jobs counted are queued or running).
     var tierUpBusy: Bool { tierUpJobs > tierUpQueue.count }
     var speculation = Speculation()
+    /// Code lifted for fault replay, by entry pc (see `replayCode(at:on:)`).
+    var replayCode: [UInt64: UInt64] = [:]
+    var replayFunctions = 0
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
@@ -171,7 +175,9 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.generalCode: unsafeBitCast(generalCodeHelper, to: UInt64.self),
             RuntimeSymbols.flushInstructions: unsafeBitCast(flushInstructionsHelper, to: UInt64.self),
             RuntimeStubs.roundedOperationImplementation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
+            RuntimeSymbols.replayAccess: unsafeBitCast(replayAccessEntry, to: UInt64.self),
         ])
+        pagelift_set_replay_function(replayAccessCallback)
         let stubs = IRModule(name: "pagelift_runtime")
         RuntimeStubs.emit(into: stubs)
         let stubObject = try baseGenerator.object(for: stubs)
@@ -295,7 +301,31 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    func enter(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) { enterStub(cpu.base, pc, code) }
+    /// Runs translated code `code` for `pc` on `cpu`. Returns false when a host fault in guest
+    /// memory left it (see `GuestThread.recoverFault`).
+    func enter(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) -> Bool {
+        pagelift_enter_guarded(unsafeBitCast(enterStub, to: pagelift_enter_function.self), cpu.base, pc, code) == 0
+    }
+
+    /// Code for `pc` lifted for fault replay (`PageLifter.replaying`), compiled on first use.
+    func replayCode(at pc: UInt64, on thread: GuestThread) throws -> UInt64? {
+        if let code = lock.withLock({ replayCode[pc] }) { return code }
+        guard pc & 1 == 0, memory.isMapped(pc, 2, needs: PROT_EXEC) else { return nil }
+        let page = memory.withStableMappings(at: pc) { _ in discover(at: pc) }
+        let name = lock.withLock {
+            replayFunctions += 1
+            return "replay_\(String(pc, radix: 16))_\(replayFunctions)"
+        }
+        let code = try usingLLVM {
+            let generator = try thread.generators.firstTier()
+            let module = IRModule(name: name, keepsValueNames: false)
+            PageLifter(profile: nil, annotate: false, tracksFloatFlags: tracksFloatFlags, replaying: true).lift(page, into: module, functionName: name)
+            try basePipeline.run(on: module, targetMachine: generator.targetMachine)
+            return try jit.load(generator.object(for: module), symbol: name)
+        }
+        lock.withLock { replayCode[pc] = code }
+        return code
+    }
 
     /// Runs `body`, in which a guest thread compiles or links code, once no fork waits; a fork
     /// waits for every such body to end (see `prepareFork`). Every compilation on a guest thread
@@ -544,6 +574,7 @@ public final class Engine: @unchecked Sendable {
                 }
                 regionsByPage[page] = nil
             }
+            replayCode = replayCode.filter { pc, _ in !ranges.contains { pc >= $0.start && pc < $0.end } }
         }
     }
 

@@ -21,11 +21,16 @@ final class GuestThread: @unchecked Sendable {
     /// The code generators of what this thread compiles itself (LLVM's target machines are
     /// not to be shared by threads): its misses, and hot regions with synchronous tier-up.
     var generators: CodeGenerators
+    /// The state where it was last exact, which a fault in translated code is replayed from.
+    let checkpoint: Checkpoint
+    /// The replay under way on this thread, which replayed code's accesses go to.
+    var replay: FaultReplay?
 
     init(cpu: CPUState, engine: Engine, generators: CodeGenerators) {
         self.cpu = cpu
         self.engine = engine
         self.generators = generators
+        checkpoint = Checkpoint(memory: engine.memory)
         cpu.runtime = Unmanaged.passUnretained(self).toOpaque()
     }
 
@@ -47,18 +52,30 @@ final class GuestThread: @unchecked Sendable {
             cpu.stopReason = .none
             let pc = cpu.pc
             let code = GuestFloatFlags.preserved { engine.resolve(pc, on: self) }
-            engine.enter(cpu, pc, code)
+            checkpoint.save(cpu, hostFloatFlags: pagelift_host_float_flags())
+            guard engine.enter(cpu, pc, code) else {
+                if let ending = recoverFault() { return ending }
+                continue
+            }
             switch cpu.stopReason {
             case .none: continue
             case .exit: return .process(.exited(Int32(truncatingIfNeeded: cpu.stopDetail)))
             case .threadExit: return .thread(status: Int32(truncatingIfNeeded: cpu.stopDetail))
             case .signal: return .process(Self.killed(by: Int32(cpu.stopDetail)))
+            // Stops are exact: the guest's handler gets the fault, else it ends the process.
             case .illegalInstruction:
+                if process.deliverFault(cpu, signal: SIGILL, code: 1 /* ILL_ILLOPC */, address: cpu.pc) { continue }
                 return .process(.killed(signal: SIGILL, reason: "pagelift: guest \(FaultHandler.signalName(SIGILL)): \(describeInstruction(at: cpu.pc, bits: UInt32(truncatingIfNeeded: cpu.stopDetail)))"))
             case .breakpoint:
+                if process.deliverFault(cpu, signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, address: cpu.pc) { continue }
                 return .process(.killed(signal: SIGTRAP, reason: "pagelift: guest \(FaultHandler.signalName(SIGTRAP)): ebreak at pc 0x\(String(cpu.pc, radix: 16)) (\(engine.symbols.describe(cpu.pc)))"))
             case .fetchFault:
-                return .process(.killed(signal: SIGSEGV, reason: "pagelift: guest \(FaultHandler.signalName(SIGSEGV)): instruction fetch from unmapped or non-executable address 0x\(String(cpu.stopDetail, radix: 16))"))
+                let address = cpu.stopDetail
+                let code: Int32 = engine.memory.isMapped(address, 1, needs: 0) ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */
+                if process.deliverFault(cpu, signal: SIGSEGV, code: code, address: address) { continue }
+                return .process(.killed(signal: SIGSEGV, reason: "pagelift: guest \(FaultHandler.signalName(SIGSEGV)): instruction fetch from unmapped or non-executable address 0x\(String(address, radix: 16))"))
+            case .unreplayable:
+                return .process(.killed(signal: SIGABRT, reason: "pagelift: internal error: code lifted for fault replay ran outside a replay"))
             }
         }
     }

@@ -1,4 +1,5 @@
 import CHostFloat
+import CHostSyscall
 import Guest
 
 /// The C entry points translated code calls (by the addresses `Engine` defines for their
@@ -15,8 +16,14 @@ func guestThread(_ cpu: UnsafeMutableRawPointer) -> GuestThread {
 let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
     GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.resolve(pc, on: thread) }
 }
+// A syscall that lets translated code go on leaves the CPU state exact: the fault checkpoint.
 let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in
-    GuestFloatFlags.preserved { guestThread(cpu).syscall() }
+    let flags = pagelift_host_float_flags()
+    defer { pagelift_set_host_float_flags(flags) }
+    let thread = guestThread(cpu)
+    let stops = thread.syscall()
+    if stops == 0 { thread.checkpoint.save(thread.cpu, hostFloatFlags: flags) }
+    return stops
 }
 let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
     GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.promote(entry: entry, on: thread) }
@@ -27,6 +34,7 @@ let flushInstructionsHelper: @convention(c) (UnsafeMutableRawPointer) -> Void = 
 let readCounterHelper: @convention(c) (UnsafeMutableRawPointer, Int32) -> UInt64 = { cpu, csr in
     GuestFloatFlags.preserved { guestThread(cpu).engine.readCounter(csr) }
 }
+let replayAccessEntry: @convention(c) (UnsafeMutableRawPointer?, Int32, UInt64, Int32, UInt64, UInt64) -> UInt64 = pagelift_replay_access
 let generalCodeHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
     GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.generalCode(pc, on: thread) }
 }

@@ -29,6 +29,7 @@ public enum StopReason: UInt32, Sendable {
     case breakpoint = 4           // ebreak
     case fetchFault = 5           // detail: address that could not be fetched
     case threadExit = 6           // detail: exit status of the thread alone
+    case unreplayable = 7         // fault replay met a syscall or runtime call: it went astray
 }
 
 /// A guest hart's architectural state in a C-layout block (see `CPULayout`).

@@ -9,18 +9,14 @@ import CHostSyscall
 /// handler can reach, so they live here.
 public enum FaultHandler {
     /// The reservation (guards included) and the host address of guest address 0.
-    nonisolated(unsafe) static var guestRegion: (start: UInt, size: UInt, base: UInt) = (0, 0, 0)
+    nonisolated(unsafe) public static var guestRegion: (start: UInt, size: UInt, base: UInt) = (0, 0, 0)
     /// Names guest code for the report (`printf+0x1c`, `libc.so.6+0x5a2c0`).
     nonisolated(unsafe) public static var describe: (@Sendable (UInt64) -> String)?
 
+    /// Faults in translated code leave it for the runtime to recover (see `pagelift_enter_guarded`);
+    /// any other host fault is reported here.
     public static func install() {
-        for signal in [SIGSEGV, SIGBUS] {
-            var action = sigaction()
-            action.__sigaction_handler.sa_sigaction = handleHostFault
-            action.sa_flags = SA_SIGINFO | SA_ONSTACK
-            sigemptyset(&action.sa_mask)
-            sigaction(signal, &action, nil)
-        }
+        pagelift_install_fault_handler(guestRegion.start, guestRegion.size, handleHostFault)
         installAlternateStack()
     }
 

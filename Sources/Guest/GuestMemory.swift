@@ -77,6 +77,15 @@ public final class GuestMemory: @unchecked Sendable {
         Self.region(containing: address, in: regions)
     }
 
+    /// The mapping around `address` with `protection`, as bounds only: for callers on a hot path
+    /// (a snapshot of `regions` and a `Region` cost reference counting).
+    public func mappingBounds(around address: UInt64, needs protection: Int32) -> (start: UInt64, end: UInt64)? {
+        regionsLock.withLock {
+            guard let region = Self.region(containing: address, in: mappedRegions), region.protection & protection == protection else { return nil }
+            return (region.start, region.end)
+        }
+    }
+
     private static func region(containing address: UInt64, in regions: [Region]) -> Region? {
         // Sorted and disjoint: the last one starting at or below `address`.
         var low = 0, high = regions.count

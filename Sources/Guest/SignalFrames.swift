@@ -94,6 +94,32 @@ extension LinuxProcess {
         return true
     }
 
+    /// A synchronous fault (an access, an instruction fetch, an illegal instruction, ebreak)
+    /// at the instruction `cpu.pc`, every register exact there: as the kernel's force_sig_fault,
+    /// the guest's handler gets it in a frame with `si_code` and `si_addr`, unless the signal is
+    /// blocked or ignored, which a fault cannot be: then its default action ends the process.
+    /// Returns whether a handler got it (the guest goes on at `cpu.pc`).
+    public func deliverFault(_ cpu: CPUState, signal: Int32, code: Int32, address: UInt64) -> Bool {
+        let thread = cpu.thread
+        guard thread.signalMask & Self.bit(Int(signal)) == 0,
+              let action = lock.withLock({ signalActions[Int(signal)] }), action.handler > 1 else { return false }
+        var info = [UInt8](repeating: 0, count: 128)
+        info.withUnsafeMutableBytes {
+            $0.storeBytes(of: signal, as: Int32.self)
+            $0.storeBytes(of: code, toByteOffset: 8, as: Int32.self)
+            $0.storeBytes(of: address, toByteOffset: 16, as: UInt64.self)
+        }
+        let savedMask = thread.maskToRestore ?? thread.signalMask
+        thread.maskToRestore = nil
+        // No room for the frame: the kernel kills with SIGSEGV.
+        return buildFrame(cpu, signal: signal, info: info, action: action, savedMask: savedMask)
+    }
+
+    /// Whether the guest has a handler for `signal` that a fault would reach.
+    public func handlesFault(_ cpu: CPUState, signal: Int32) -> Bool {
+        cpu.thread.signalMask & Self.bit(Int(signal)) == 0 && (lock.withLock { signalActions[Int(signal)]?.handler ?? 0 }) > 1
+    }
+
     private func buildFrame(_ cpu: CPUState, signal: Int32, info: [UInt8], action: (handler: UInt64, flags: UInt64, mask: UInt64),
                             savedMask: UInt64) -> Bool {
         let thread = cpu.thread

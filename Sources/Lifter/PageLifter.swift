@@ -32,11 +32,22 @@ public enum RuntimeSymbols {
     /// `ptr general_code(ptr cpu, i64 pc)`: code for `pc` that honours every rounding mode, for
     /// optimized code that assumes round-to-nearest-even entered under another mode.
     public static let generalCode = "pagelift_general_code"
+    /// `i64 replay_access(ptr cpu, i32 kind, i64 address, i32 bytes, i64 value, i64 expected)`:
+    /// a guest access of code lifted for fault replay (`PageLifter.replaying`), made by the
+    /// runtime on its record of the replay's stores (`ReplayAccess`); it returns the value read.
+    public static let replayAccess = "pagelift_replay_access"
 
     /// The function translating the code of a page reachable from `entry`.
     public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
     /// The execution counter of profiled region function `function`: entries plus loop iterations.
     public static func regionCounter(_ function: String) -> String { function + ".count" }
+}
+
+/// What a `RuntimeSymbols.replayAccess` does: a load, a store, a compare-and-exchange (which
+/// stores `value` when memory holds `expected` and returns the old value either way), or an
+/// AMO (`amo` plus LLVM's `LLVMAtomicRMWBinOp`).
+public enum ReplayAccess: Int32, Sendable {
+    case load = 0, store = 1, compareExchange = 2, amo = 16
 }
 
 /// Execution counting for tier-up: the region (by its first entry) and when it is hot.
@@ -68,14 +79,21 @@ public struct PageLifter {
     /// program that cannot read them (`FloatFlagsUse`): its arithmetic is then LLVM's ordinary
     /// instructions, which LLVM may fold and vectorize; values and rounding are the same.
     public var tracksFloatFlags: Bool
+    /// Lift for fault replay: the code re-runs guest instructions from the last point where
+    /// the state was exact up to an access that faulted, on a copy of the CPU state. Each guest
+    /// access stores the whole state (pc included) and goes through `RuntimeSymbols.replayAccess`,
+    /// so that the state is exact at whichever access faults and the replay's stores only go
+    /// to the runtime's record; nothing leaves through the map, polls or calls the runtime.
+    public var replaying: Bool
 
     public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil,
-                annotate: Bool = true, assumesRoundToNearest: Bool = false, tracksFloatFlags: Bool = true) {
+                annotate: Bool = true, assumesRoundToNearest: Bool = false, tracksFloatFlags: Bool = true, replaying: Bool = false) {
         self.describe = describe
         self.profile = profile
         self.annotate = annotate
         self.assumesRoundToNearest = assumesRoundToNearest
         self.tracksFloatFlags = tracksFloatFlags
+        self.replaying = replaying
     }
 
     /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
@@ -83,7 +101,8 @@ public struct PageLifter {
     public func lift(_ page: DiscoveredPage, into module: IRModule, functionName: String? = nil) -> String {
         let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
         let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile, annotate: annotate,
-                                      assumesRoundToNearest: assumesRoundToNearest, tracksFloatFlags: tracksFloatFlags)
+                                      assumesRoundToNearest: assumesRoundToNearest, tracksFloatFlags: tracksFloatFlags,
+                                      replaying: replaying)
         function.emit()
         return name
     }
@@ -99,6 +118,7 @@ final class FunctionLifter {
     let describe: (UInt64) -> String
     let profile: RegionProfile?
     let annotates: Bool
+    let replaying: Bool
     let module: LLVMModuleRef
     let context: LLVMContextRef
 
@@ -150,8 +170,9 @@ final class FunctionLifter {
     var pc: UInt64 = 0
 
     init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?,
-         annotate: Bool, assumesRoundToNearest: Bool, tracksFloatFlags: Bool) {
+         annotate: Bool, assumesRoundToNearest: Bool, tracksFloatFlags: Bool, replaying: Bool) {
         self.page = page
+        self.replaying = replaying
         roundsToNearestOnly = assumesRoundToNearest && page.instructions.values.contains { fetched in
             guard case .instruction(let instruction) = fetched else { return false }
             return instruction.operands.contains(.roundingMode) && instruction.roundingMode == 7
@@ -737,7 +758,7 @@ final class FunctionLifter {
     /// here until it comes round to one. In a copy, a branch to a block the copy has goes there.
     func branchTarget(_ address: UInt64, polling: Bool = true) -> LLVMBasicBlockRef {
         let target = emittingCopy?[address] ?? countedTarget(address)
-        guard polling, page.loopHeaders.contains(address) else { return target }
+        guard polling, !replaying, page.loopHeaders.contains(address) else { return target }
         // Where the guest loops, it polls for signals, so that one spinning here gets them. One
         // poll per header, shared by the edges into it (a poll on each edge measured the same).
         if let polling = headerPolling[target] { return polling }
@@ -758,6 +779,7 @@ final class FunctionLifter {
     /// `pc` (an instruction boundary, with every register stored) for the dispatcher to deliver
     /// the signal; clear, code goes on in a new current block.
     func pollSignals(stoppingAt pc: LLVMValueRef) {
+        guard !replaying else { return }
         let flag = readSignalPending()
         let going = newBlock("no_signal")
         let pending = builder.icmp(LLVMIntNE, flag, builder.constant(UInt64(0), types.i32))
@@ -884,6 +906,13 @@ final class FunctionLifter {
     /// part of first-tier code generation (hello world's 79 regions: 122 -> 110 ms). Optimized
     /// code keeps a tail call on each path (one behind a phi made calls 0.63 -> 0.70 s).
     private func emitLeave() {
+        guard !replaying else {
+            // The replay goes on at the next pc from the runtime, which runs the code for it.
+            writeBackRegisters(includingPassed: true)
+            builder.store(exitTarget, cpuField(CPULayout.pc), align: 8)
+            LLVMBuildRetVoid(builder.ref)
+            return
+        }
         writeBackRegisters(includingPassed: false)
         let index = builder.lshr(exitTarget, builder.constant(Int64(1)))
         let inRange = builder.icmp(LLVMIntULT, index, builder.constant(Int64(1) << (GuestLimits.addressBits - 1)))
@@ -962,6 +991,12 @@ final class FunctionLifter {
 
     /// Calls a runtime helper that may read or change any register: state goes to memory and comes back.
     func callRuntime(_ name: String, returns: LLVMTypeRef, _ parameterTypes: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {
+        guard !replaying else {
+            // A replay ends at the last syscall or runtime call: one here means it went astray.
+            stop(.unreplayable, pc: builder.constant(pc))
+            builder.position(at: newBlock("unreplayable"))
+            return LLVMGetUndef(returns == types.void ? types.i32 : returns)
+        }
         writeBackRegisters(includingPassed: true)
         builder.store(builder.constant(pc), cpuField(CPULayout.pc), align: 8)
         let (type, function) = helper(name, returns: returns, parameterTypes)

@@ -28,3 +28,22 @@ int pagelift_set_host_signal_mask(uint64_t mask);
 // The CPU state of the guest thread this host thread runs, for the fault handler.
 void pagelift_set_current_cpu(void *cpu);
 void *pagelift_current_cpu(void);
+
+// Guest faults in translated code (see FaultRecovery.swift). Translated code is entered through
+// pagelift_enter_guarded; a host SIGSEGV or SIGBUS whose address is guest memory and whose pc is
+// translated code (in no loaded object) leaves it at once, and the call returns 1. The guest
+// state in the CPU block is then whatever the code had stored: the runtime recovers the exact one.
+typedef void (*pagelift_enter_function)(void *cpu, uint64_t pc, uint64_t code);
+int pagelift_enter_guarded(pagelift_enter_function enter, void *cpu, uint64_t pc, uint64_t code);
+// The host fault handler: recovers a guest fault as above, else calls `fatal` (which reports it).
+void pagelift_install_fault_handler(uintptr_t guest_start, uintptr_t guest_size,
+                                    void (*fatal)(int signal, siginfo_t *info, void *context));
+// The last guest fault this thread left translated code by: signal, host address.
+void pagelift_last_fault(int *signal, uintptr_t *address);
+// The access function of replayed code (RuntimeSymbols.replayAccess): asks `access`, which
+// returns nonzero in *stop when the replay must end (the fault is found, or it went astray):
+// then it leaves the replayed code, and pagelift_enter_guarded returns 2.
+typedef uint64_t (*pagelift_replay_function)(void *cpu, int32_t kind, uint64_t address, int32_t bytes,
+                                              uint64_t value, uint64_t expected, int32_t *stop);
+void pagelift_set_replay_function(pagelift_replay_function access);
+uint64_t pagelift_replay_access(void *cpu, int32_t kind, uint64_t address, int32_t bytes, uint64_t value, uint64_t expected);

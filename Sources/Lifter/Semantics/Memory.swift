@@ -52,9 +52,33 @@ extension FunctionLifter {
         return guestPointer(register: readX(instruction.rs1), offset: instruction.imm)
     }
 
+    /// The guest address `rs1 + imm`, for code lifted for replay.
+    private func accessAddress(_ instruction: Instruction) -> LLVMValueRef {
+        builder.add(readX(instruction.rs1), builder.constant(instruction.imm))
+    }
+
+    /// A guest access in code lifted for fault replay (see `PageLifter.replaying`): the state as
+    /// it stands before the access goes to memory, then the runtime makes the access. Returns
+    /// the value read, `bytes` wide.
+    private func replayAccess(_ kind: ReplayAccess, operation: LLVMAtomicRMWBinOp? = nil, address: LLVMValueRef, bytes: Int,
+                              value: LLVMValueRef? = nil, expected: LLVMValueRef? = nil) -> LLVMValueRef {
+        writeBackRegisters(includingPassed: true)
+        builder.store(builder.constant(pc), cpuField(CPULayout.pc), align: 8)
+        let (type, function) = helper(RuntimeSymbols.replayAccess, returns: types.i64, [types.ptr, types.i32, types.i64, types.i32, types.i64, types.i64])
+        func wide(_ value: LLVMValueRef?) -> LLVMValueRef {
+            guard let value else { return builder.constant(Int64(0)) }
+            return bytes == 8 ? value : builder.zext(value, types.i64)
+        }
+        let code = kind.rawValue + Int32(operation?.rawValue ?? 0)
+        let result = builder.call(type, function, [cpu, builder.constant(Int64(code), types.i32), address,
+                                                   builder.constant(Int64(bytes), types.i32), wide(value), wide(expected)])
+        return bytes == 8 ? result : builder.trunc(result, types.integer(bits: bytes * 8))
+    }
+
     func liftLoad(_ instruction: Instruction, _ form: MemoryForm) {
         let type = types.integer(bits: form.bytes * 8)
-        let value = builder.load(type, accessPointer(instruction))
+        let value = replaying ? replayAccess(.load, address: accessAddress(instruction), bytes: form.bytes)
+                              : builder.load(type, accessPointer(instruction))
         if form.float {
             writeFBits(instruction.rd, form.bytes == 4 ? boxSingle(value) : value)
         } else if form.bytes == 8 {
@@ -68,6 +92,10 @@ extension FunctionLifter {
         let type = types.integer(bits: form.bytes * 8)
         let source = form.float ? readFBits(instruction.rs2) : readX(instruction.rs2)
         let value = form.bytes == 8 ? source : builder.trunc(source, type)
+        if replaying {
+            _ = replayAccess(.store, address: accessAddress(instruction), bytes: form.bytes, value: value)
+            return
+        }
         builder.store(value, accessPointer(instruction))
     }
 
@@ -94,6 +122,12 @@ extension FunctionLifter {
     }
 
     func liftAtomic(_ instruction: Instruction, _ operation: LLVMAtomicRMWBinOp, bits: Int) {
+        if replaying {
+            let old = replayAccess(.amo, operation: operation, address: readX(instruction.rs1), bytes: bits / 8,
+                                   value: narrow(readX(instruction.rs2), bits: bits))
+            writeX(instruction.rd, widen(old, bits: bits))
+            return
+        }
         let pointer = atomicPointer(instruction)
         let operand = narrow(readX(instruction.rs2), bits: bits)
         let ordering = ordering(of: instruction)
@@ -124,11 +158,16 @@ extension FunctionLifter {
     /// this address and memory still holds that value (a compare-and-swap, as qemu does).
     func liftLoadReserved(_ instruction: Instruction, bits: Int) {
         let address = readX(instruction.rs1)
-        let value = builder.load(types.integer(bits: bits), guestPointer(address), align: UInt32(bits / 8))
-        // A load cannot be a release in LLVM; lr.rl (which the ISA discourages) is made sequentially consistent.
-        LLVMSetOrdering(value, instruction.releases ? LLVMAtomicOrderingSequentiallyConsistent
-                                                    : instruction.acquires ? LLVMAtomicOrderingAcquire
-                                                                           : LLVMAtomicOrderingMonotonic)
+        let value: LLVMValueRef
+        if replaying {
+            value = replayAccess(.load, address: address, bytes: bits / 8)
+        } else {
+            value = builder.load(types.integer(bits: bits), guestPointer(address), align: UInt32(bits / 8))
+            // A load cannot be a release in LLVM; lr.rl (which the ISA discourages) is made sequentially consistent.
+            LLVMSetOrdering(value, instruction.releases ? LLVMAtomicOrderingSequentiallyConsistent
+                                                        : instruction.acquires ? LLVMAtomicOrderingAcquire
+                                                                               : LLVMAtomicOrderingMonotonic)
+        }
         let widened = widen(value, bits: bits)
         builder.store(address, cpuField(CPULayout.reservationAddress), align: 8)
         builder.store(widened, cpuField(CPULayout.reservationValue), align: 8)
@@ -145,12 +184,19 @@ extension FunctionLifter {
         builder.condBr(matches, attempt, done)
 
         builder.position(at: attempt)
-        let exchange = LLVMBuildAtomicCmpXchg(builder.ref, guestPointer(address), narrow(expected, bits: bits),
-                                              narrow(readX(instruction.rs2), bits: bits),
-                                              ordering(of: instruction),
-                                              instruction.acquires ? LLVMAtomicOrderingAcquire : LLVMAtomicOrderingMonotonic, 0)!
-        LLVMSetAlignment(exchange, UInt32(bits / 8))
-        let succeeded = LLVMBuildExtractValue(builder.ref, exchange, 1, "sc_ok")!
+        let succeeded: LLVMValueRef
+        if replaying {
+            let old = replayAccess(.compareExchange, address: address, bytes: bits / 8, value: narrow(readX(instruction.rs2), bits: bits),
+                                   expected: narrow(expected, bits: bits))
+            succeeded = builder.icmp(LLVMIntEQ, old, narrow(expected, bits: bits))
+        } else {
+            let exchange = LLVMBuildAtomicCmpXchg(builder.ref, guestPointer(address), narrow(expected, bits: bits),
+                                                  narrow(readX(instruction.rs2), bits: bits),
+                                                  ordering(of: instruction),
+                                                  instruction.acquires ? LLVMAtomicOrderingAcquire : LLVMAtomicOrderingMonotonic, 0)!
+            LLVMSetAlignment(exchange, UInt32(bits / 8))
+            succeeded = LLVMBuildExtractValue(builder.ref, exchange, 1, "sc_ok")!
+        }
         let failedAttempt = builder.xor(succeeded, builder.constant(UInt64(1), types.i1))
         let attemptEnd = builder.currentBlock
         builder.br(done)
