@@ -73,6 +73,10 @@ public final class Engine: @unchecked Sendable {
     var mainThread: GuestThread!
     /// Guest threads started by `clone` that have not ended.
     var otherThreads = 0
+    /// Every guest thread, for stopping the others while one replays a fault (see `stopOtherThreads`).
+    var guestThreads: [ObjectIdentifier: GuestThread] = [:]
+    /// Replays under way that want the other guest threads stopped.
+    var worldStops = 0
     /// The pcs guest threads are translating (another thread missing on one waits for it).
     var translating = Set<UInt64>()
     /// Guest threads inside `usingLLVM`, which a fork waits for (LLVM's locks must be free).
@@ -192,6 +196,7 @@ public final class Engine: @unchecked Sendable {
         cpu.pc = program.entry
         cpu[x: 2] = program.stackPointer
         mainThread = GuestThread(cpu: cpu, engine: self, generators: CodeGenerators(options: options, base: baseGenerator))
+        guestThreads[ObjectIdentifier(mainThread)] = mainThread
         memory.onInvalidate = { [unowned self] start, end in self.invalidate(start, end) }
         var hooks = ProcessHooks()
         hooks.prepareFork = { [unowned self] in self.prepareFork() }
@@ -273,7 +278,10 @@ public final class Engine: @unchecked Sendable {
     func startThread(_ cpu: CPUState, started: @escaping @Sendable (Int32) -> Void) -> Int32 {
         let thread = GuestThread(cpu: cpu, engine: self, generators: CodeGenerators(options: options))
         let handshake = Handshake()
-        lock.withLock { otherThreads += 1 }
+        lock.withLock {
+            otherThreads += 1
+            guestThreads[ObjectIdentifier(thread)] = thread
+        }
         let result = BackgroundThread.start(runsGuest: true) {
             let own = hostThreadID()
             started(own)
@@ -282,7 +290,10 @@ public final class Engine: @unchecked Sendable {
             self.runThread(thread)
         }
         guard result == 0 else {
-            lock.withLock { otherThreads -= 1 }
+            lock.withLock {
+                otherThreads -= 1
+                guestThreads[ObjectIdentifier(thread)] = nil
+            }
             return -result
         }
         return handshake.take()
@@ -296,9 +307,33 @@ public final class Engine: @unchecked Sendable {
             process.endThread(thread.cpu.thread)
             lock.withLock {
                 otherThreads -= 1
+                guestThreads[ObjectIdentifier(thread)] = nil
                 lock.broadcast()
             }
         }
+    }
+
+    /// Stops the other guest threads at their next safe point (the poll that sees their signal
+    /// word set), where they wait until `resumeOtherThreads`: while `thread` replays a fault,
+    /// no other thread changes memory the replay reads (Go's runtime marks a goroutine for
+    /// preemption while the replay compiles).
+    func stopOtherThreads(except thread: GuestThread) {
+        lock.withLock {
+            worldStops += 1
+            for (_, other) in guestThreads where other !== thread { other.cpu.signalPendingFlag.pointee = 1 }
+        }
+    }
+
+    func resumeOtherThreads() {
+        lock.withLock {
+            worldStops -= 1
+            lock.broadcast()
+        }
+    }
+
+    /// At a safe point of `thread`: waits while another thread replays a fault.
+    func waitWhileOtherThreadsStopped() {
+        lock.withLock { while worldStops > 0 { lock.wait() } }
     }
 
     /// Runs translated code `code` for `pc` on `cpu`. Returns false when a host fault in guest

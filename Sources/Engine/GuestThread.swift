@@ -42,6 +42,7 @@ final class GuestThread: @unchecked Sendable {
         let process = engine.process
         while true {
             if cpu.signalPendingFlag.pointee != 0 {
+                engine.waitWhileOtherThreadsStopped()
                 switch process.deliverAsynchronousSignal(cpu) {
                 case .resume, .redirect: break
                 case .signal(let signal): return .process(Self.killed(by: signal))

@@ -75,6 +75,25 @@ import Testing
         #expect(text.contains("signal_stop"))
     }
 
+    /// Code lifted for fault replay makes every access through the runtime (state stored first),
+    /// never leaves through the map, never polls, and stops at a syscall; it verifies for every opcode.
+    @Test func replayedCodeAccessesMemoryOnlyThroughTheRuntime() throws {
+        // ld a1,0(a0) ; sd a1,8(a0) ; amoadd.d a2,a1,(a0) ; ecall ; jalr zero,0(ra)
+        let words: [UInt32] = [0x0005_3583, 0x00b5_3423, 0x00b5_362f, 0x0000_0073, 0x0000_8067]
+        let module = IRModule(name: "replay")
+        PageLifter(replaying: true).lift(Self.discover(words), into: module)
+        #expect(module.verify() == nil)
+        let text = module.text
+        #expect(text.components(separatedBy: "call i64 @\(RuntimeSymbols.replayAccess)").count - 1 == 3)
+        #expect(!text.contains(RuntimeSymbols.resolve) && !text.contains("musttail") && !text.contains("568($1)"))
+        #expect(!text.contains("call i32 @\(RuntimeSymbols.syscall)"))
+        #expect(!text.contains("atomicrmw"))
+
+        let every = IRModule(name: "replay_every")
+        PageLifter(replaying: true).lift(Self.discover(Array(Self.straightLineCode(seed: 11, perOpcode: 2).prefix(1024))), into: every)
+        #expect(every.verify() == nil)
+    }
+
     /// Tier-up enters loops at outermost headers only: an entry at an inner loop's header would
     /// give the outer loop a second entry, and LLVM optimizes loops with one.
     @Test func onlyOutermostLoopHeadersBecomeEntries() {

@@ -50,10 +50,12 @@ static void *spin(void *argument) {
 static long hotLoop(void) {
     long n = 0;
     time_t deadline = time(0) + 10;
-    for (unsigned long rounds = 1; !fired; rounds++) {
+    // At least one round: on a loaded machine the timer may fire before the loop starts.
+    unsigned long rounds = 0;
+    do {
         n += n % 3 + 1;
-        if (rounds % (1UL << 24) == 0 && time(0) > deadline) break;
-    }
+        if (++rounds % (1UL << 24) == 0 && time(0) > deadline) break;
+    } while (!fired);
     return n;
 }
 
