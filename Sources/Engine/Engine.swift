@@ -320,7 +320,7 @@ public final class Engine: @unchecked Sendable {
     func stopOtherThreads(except thread: GuestThread) {
         lock.withLock {
             worldStops += 1
-            for (_, other) in guestThreads where other !== thread { other.cpu.signalPendingFlag.pointee = 1 }
+            for (_, other) in guestThreads where other !== thread { pagelift_set_signal_bits(other.cpu.signalPendingFlag, 2) }
         }
     }
 

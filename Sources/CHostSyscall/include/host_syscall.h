@@ -11,9 +11,15 @@ long pagelift_host_syscall(long number, long a0, long a1, long a2, long a3, long
 
 // The handler to install (SA_SIGINFO) for a signal the guest handles.
 void pagelift_record_signal(int signal, siginfo_t *info, void *context);
-// The word of this thread's CPU state translated code polls: set to 1 when a signal is recorded.
+// The word of this thread's CPU state translated code polls: bit 0 is set when a signal is
+// recorded (and cleared when the recorded signals are taken); the runtime sets others.
 void pagelift_set_signal_flag(uint32_t *flag);
-// The recorded signals (bit signal-1) since the last call, cleared.
+void pagelift_set_signal_bits(uint32_t *flag, uint32_t bits);
+// A guest's syscall that may block (-1 and errno on failure): on a guest thread, one that a
+// recorded signal keeps from starting fails with errno 512 (ERESTARTSYS) instead of blocking
+// with the signal waiting; the runtime delivers it and runs the call again after the handler.
+long pagelift_host_syscall_interruptible(long number, long a0, long a1, long a2, long a3, long a4, long a5);
+// The recorded signals (bit signal-1) since the last call, cleared, with bit 0 of the word.
 uint64_t pagelift_take_recorded_signals(void);
 // Whether any signal was recorded and not yet taken.
 uint64_t pagelift_recorded_signals(void);

@@ -163,12 +163,21 @@ public final class LinuxProcess: @unchecked Sendable {
             if strace { FaultHandler.writeError("\(getpid()) --- signal delivered before \(SyscallNumber.name(of: number)) ---\n") }
             return thread.outcome
         }
-        let result: Int64
+        var result: Int64
         let entry = Self.table[number]
-        if let entry {
-            result = Self.addressSpaceCalls.contains(number) ? addressSpaceLock.withLock { entry.handler(self, call) } : entry.handler(self, call)
-        } else {
-            result = unsupported(call)
+        while true {
+            if let entry {
+                result = Self.addressSpaceCalls.contains(number) ? addressSpaceLock.withLock { entry.handler(self, call) } : entry.handler(self, call)
+            } else {
+                result = unsupported(call)
+            }
+            guard result == Self.signalBeforeCall, thread.outcome == .resume else { break }
+            // A signal came before the call could block: the guest takes it first, as if it had
+            // come before the ecall, which runs again when the handler returns.
+            if deliverPendingSignal(cpu, interrupted: nil, result: 0) {
+                if thread.outcome == .resume { thread.outcome = .redirect }
+                return thread.outcome
+            }
         }
         if strace { traceLine(call: call, result: result, known: entry != nil, callSite: callSite) }
         if thread.outcome == .resume {
@@ -271,10 +280,15 @@ public final class LinuxProcess: @unchecked Sendable {
     static let efault = -Int64(EFAULT)
     static let einval = -Int64(EINVAL)
 
-    /// The host's raw syscall: -1 and errno on failure, like the libc wrappers `host(_:)` expects.
+    /// The host's raw syscall for a guest's call: -1 and errno on failure, like the libc wrappers
+    /// `host(_:)` expects; on a guest thread, `signalBeforeCall` when a signal came before it
+    /// started (it could otherwise block with the signal waiting).
     static func hostSyscall(_ number: Int32, _ a0: Int = 0, _ a1: Int = 0, _ a2: Int = 0, _ a3: Int = 0, _ a4: Int = 0, _ a5: Int = 0) -> Int {
-        pagelift_host_syscall(Int(number), a0, a1, a2, a3, a4, a5)
+        pagelift_host_syscall_interruptible(Int(number), a0, a1, a2, a3, a4, a5)
     }
+
+    /// The kernel's ERESTARTSYS, which never reaches the guest (see `hostSyscall`).
+    static let signalBeforeCall = -Int64(512)
 
     /// The host syscall `number` with the guest's arguments, translated as `kinds` says.
     func forward(_ number: Int32, _ kinds: [Argument], _ c: Call) -> Int64 {
