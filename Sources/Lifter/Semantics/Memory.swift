@@ -79,6 +79,9 @@ extension FunctionLifter {
         let type = types.integer(bits: form.bytes * 8)
         let value = replaying ? replayAccess(.load, address: accessAddress(instruction), bytes: form.bytes)
                               : builder.load(type, accessPointer(instruction))
+        // A load into x0 is a probe (Go's nil checks are `lb zero, 0(rX)`): it must fault where
+        // its address does, though nothing reads its value, which LLVM would otherwise drop.
+        if !form.float && instruction.rd == 0 && !replaying { LLVMSetVolatile(value, 1) }
         if form.float {
             writeFBits(instruction.rd, form.bytes == 4 ? boxSingle(value) : value)
         } else if form.bytes == 8 {

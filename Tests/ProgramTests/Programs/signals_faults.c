@@ -117,6 +117,9 @@ int main(void) {
     long loaded;
     __asm__ volatile("li a0, 1\n\tli a1, 0x18\n\t.4byte 0x0005b503\n\tmv %0, a0" : "=r"(loaded) : : "a0", "a1", "memory");  // ld a0, 0(a1)
     printf("after skip: %ld\n", loaded);
+    // A load into x0 (a probe, as Go's nil checks) faults as well.
+    __asm__ volatile("li a0, 1\n\tli a1, 0x28\n\t.4byte 0x0005b003\n\tmv %0, a0" : "=r"(loaded) : : "a0", "a1", "memory");  // ld zero, 0(a1)
+    printf("after probe: %ld\n", loaded);
 
     // A load beyond the end of readable memory in a hot loop, left by siglongjmp.
     on(SIGSEGV, jump_back, 0);
