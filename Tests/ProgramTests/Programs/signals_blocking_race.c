@@ -25,6 +25,10 @@ static void *reader(void *argument) {
 }
 
 int main(void) {
+    // Whatever the starting process had blocked (a test runner's thread blocks many), from none.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_signal;
