@@ -3,14 +3,17 @@
 // Synchronous faults reach the guest's handlers with the state at the faulting instruction:
 // stores to protected pages fixed and made again, loads skipped with a register set through
 // the ucontext, faults in hot (optimized) loops, illegal instructions, ebreak, calls to no code,
-// stack overflow on an alternate stack, a fault in another thread; the last one is unhandled.
+// stack overflow on an alternate stack, a fault in another thread, SIGBUS beyond a file's end;
+// the last one is unhandled.
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -166,6 +169,16 @@ int main(void) {
     page = NULL;
     if (sigsetjmp(back, 1) == 0) printf("%d\n", depth(0));
     printf("after overflow\n");
+
+    // A page of a file mapping beyond the file's end: SIGBUS.
+    on(SIGBUS, jump_back, 0);
+    char name[] = "/tmp/signals_faultsXXXXXX";
+    int fd = mkstemp(name);
+    unlink(name);
+    if (fd < 0 || write(fd, "hello", 5) != 5) return 1;
+    page = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+    printf("file page: %c\n", page[0]);
+    if (sigsetjmp(back, 1) == 0) printf("not reached %d\n", page[4096 + 8]);
 
     // Unhandled: the default action.
     signal(SIGSEGV, SIG_DFL);
