@@ -117,7 +117,7 @@ public final class Engine: @unchecked Sendable {
     let lock = Lock()
     let cache: CodeCache?
     /// The JIT'd entry into translated code, and the region function that returns from it.
-    var enterStub: EnterFunction! = nil
+    var enterStub: pagelift_enter_function! = nil
     var returnStub: UInt64 = 0
     /// Optimized recompilations waiting for the tier-up thread.
     var tierUpQueue: [() -> Void] = []
@@ -186,7 +186,7 @@ public final class Engine: @unchecked Sendable {
         RuntimeStubs.emit(into: stubs)
         let stubObject = try baseGenerator.object(for: stubs)
         let stubAddresses = try jit.load(stubObject, symbols: [RuntimeStubs.enter, RuntimeStubs.returnToDispatcher])
-        enterStub = unsafeBitCast(stubAddresses[0], to: EnterFunction.self)
+        enterStub = unsafeBitCast(stubAddresses[0], to: pagelift_enter_function.self)
         returnStub = stubAddresses[1]
         if let directory = options.dumpIRDirectory {
             writeFile("\(directory)/index.tsv", "address\tsymbol\ttier\tcompile_ms\tcode_bytes\tfunction\n")
@@ -338,8 +338,11 @@ public final class Engine: @unchecked Sendable {
 
     /// Runs translated code `code` for `pc` on `cpu`. Returns false when a host fault in guest
     /// memory left it (see `GuestThread.recoverFault`).
-    func enter(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) -> Bool {
-        pagelift_enter_guarded(unsafeBitCast(enterStub, to: pagelift_enter_function.self), cpu.base, pc, code) == 0
+    func enter(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) -> Bool { enterGuarded(cpu, pc, code) == 0 }
+
+    /// `pagelift_enter_guarded`'s answer: 0 returned, 1 left by a fault, 2 left by a replay's end.
+    func enterGuarded(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) -> Int32 {
+        pagelift_enter_guarded(enterStub, cpu.base, pc, code)
     }
 
     /// Code for `pc` lifted for fault replay (`PageLifter.replaying`), compiled on first use.

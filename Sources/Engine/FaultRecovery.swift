@@ -13,7 +13,7 @@ import Lifter
 final class Checkpoint {
     /// The registers, pc, fcsr and the LR reservation.
     static let bytes = CPULayout.stopReason
-    let state = UnsafeMutableRawPointer.allocate(byteCount: CPULayout.size, alignment: CPUState.alignment)
+    let state = UnsafeMutableRawPointer.allocate(byteCount: Checkpoint.bytes, alignment: CPUState.alignment)
     /// The guest's floating-point flags that had accrued in the host (see `GuestFloatFlags`).
     var hostFloatFlags: UInt32 = 0
     /// The stack just above sp: code returns from the frames there and calls again, writing
@@ -170,7 +170,6 @@ final class FaultReplay {
         pagelift_set_host_float_flags(checkpoint.hostFloatFlags)
         thread.replay = self
         defer { thread.replay = nil }
-        let enter = unsafeBitCast(engine.enterStub, to: pagelift_enter_function.self)
         while fault == nil && failure == nil {
             let pc = state.pc
             let code: UInt64
@@ -185,7 +184,7 @@ final class FaultReplay {
                 break
             }
             state.stopReason = .none
-            switch pagelift_enter_guarded(enter, state.base, pc, code) {
+            switch engine.enterGuarded(state, pc, code) {
             case 0:
                 if state.stopReason != .none { failure = "it stopped at pc 0x\(String(state.pc, radix: 16)) (\(state.stopReason)) before any access faulted" }
             case 2: break  // the fault, or a failure, is recorded
@@ -223,7 +222,7 @@ final class FaultReplay {
             let first = (0..<UInt64(bytes)).first { !memory.isMapped(address &+ $0, 1, needs: needs) } ?? 0
             let beyondFile = hostSignal == SIGBUS && touchesFaultingPage
             let faulting = beyondFile ? max(address, faultingPage) : address &+ first
-            let code: Int32 = beyondFile ? 2 /* BUS_ADRERR */ : memory.isMapped(faulting, 1, needs: 0) ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */
+            let code = beyondFile ? FaultCode.busAddressError : FaultCode.segmentation(at: faulting, in: memory)
             fault = GuestFault(signal: beyondFile ? SIGBUS : SIGSEGV, pc: pc, address: faulting, code: code, write: writes)
             stop = true
             return 0
@@ -258,23 +257,23 @@ final class FaultReplay {
         lastWrites[address & ~(GuestMemory.pageSize - 1)]?[Int(address & (GuestMemory.pageSize - 1))] ?? 0
     }
 
-    private func read(_ address: UInt64) -> UInt8 {
-        guard let pattern else {
-            let record = record(address & ~(GuestMemory.pageSize - 1))
-            let index = Int(address & (GuestMemory.pageSize - 1))
-            if record.written[index >> 6] & (1 << UInt64(index & 63)) != 0 { return record.bytes[index] }
-            return checkpoint.stackByte(at: address) ?? memory.load(address, as: UInt8.self)
-        }
-        let last = lastWrite(address)
-        // Never written, or written for the last time: memory holds what the run read.
-        if last == 0 || accesses > last { return memory.load(address, as: UInt8.self) }
-        let record = record(address & ~(GuestMemory.pageSize - 1))
+    /// The byte this pass stored at `address`, if it did.
+    private func stored(_ address: UInt64) -> UInt8? {
+        guard let record = pages[address & ~(GuestMemory.pageSize - 1)] else { return nil }
         let index = Int(address & (GuestMemory.pageSize - 1))
-        if record.written[index >> 6] & (1 << UInt64(index & 63)) != 0 { return record.bytes[index] }
-        if let byte = checkpoint.stackByte(at: address) { return byte }
-        // Free stack holds nothing the guest reads before writing it.
-        if checkpoint.isFreeStack(address) { return memory.load(address, as: UInt8.self) }
-        // Read before the run wrote it: the value is lost.
+        return record.written[index >> 6] & (1 << UInt64(index & 63)) != 0 ? record.bytes[index] : nil
+    }
+
+    private func read(_ address: UInt64) -> UInt8 {
+        if pattern != nil {
+            // Never written, or written for the last time: memory holds what the run read.
+            let last = lastWrite(address)
+            if last == 0 || accesses > last { return memory.load(address, as: UInt8.self) }
+        }
+        if let byte = stored(address) ?? checkpoint.stackByte(at: address) { return byte }
+        // The first pass reads memory as it is; free stack holds nothing the guest reads before
+        // writing it. Anything else the run read before it wrote it is lost.
+        guard let pattern, !checkpoint.isFreeStack(address) else { return memory.load(address, as: UInt8.self) }
         lostReads += 1
         return memory.load(address, as: UInt8.self) ^ pattern
     }
@@ -348,7 +347,7 @@ extension GuestThread {
         switch outcome {
         case .success(let fault):
             if process.deliverFault(cpu, signal: fault.signal, code: fault.code, address: fault.address) { return nil }
-            let kind = fault.signal == SIGBUS ? "beyond the end of its file" : fault.code == 1 ? "unmapped" : fault.write ? "not writable" : "not readable"
+            let kind = fault.signal == SIGBUS ? "beyond the end of its file" : fault.code == FaultCode.mapError ? "unmapped" : fault.write ? "not writable" : "not readable"
             return .process(.killed(signal: fault.signal, reason: "pagelift: guest \(FaultHandler.signalName(fault.signal)): "
                 + "\(fault.write ? "write to" : "read of") guest address 0x\(String(fault.address, radix: 16)) (\(kind)) "
                 + "at pc 0x\(String(fault.pc, radix: 16)) (\(engine.symbols.describe(fault.pc)))"))

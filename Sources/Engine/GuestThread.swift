@@ -65,15 +65,14 @@ final class GuestThread: @unchecked Sendable {
             case .signal: return .process(Self.killed(by: Int32(cpu.stopDetail)))
             // Stops are exact: the guest's handler gets the fault, else it ends the process.
             case .illegalInstruction:
-                if process.deliverFault(cpu, signal: SIGILL, code: 1 /* ILL_ILLOPC */, address: cpu.pc) { continue }
+                if process.deliverFault(cpu, signal: SIGILL, code: FaultCode.illegalOpcode, address: cpu.pc) { continue }
                 return .process(.killed(signal: SIGILL, reason: "pagelift: guest \(FaultHandler.signalName(SIGILL)): \(describeInstruction(at: cpu.pc, bits: UInt32(truncatingIfNeeded: cpu.stopDetail)))"))
             case .breakpoint:
-                if process.deliverFault(cpu, signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, address: cpu.pc) { continue }
+                if process.deliverFault(cpu, signal: SIGTRAP, code: FaultCode.breakpoint, address: cpu.pc) { continue }
                 return .process(.killed(signal: SIGTRAP, reason: "pagelift: guest \(FaultHandler.signalName(SIGTRAP)): ebreak at pc 0x\(String(cpu.pc, radix: 16)) (\(engine.symbols.describe(cpu.pc)))"))
             case .fetchFault:
                 let address = cpu.stopDetail
-                let code: Int32 = engine.memory.isMapped(address, 1, needs: 0) ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */
-                if process.deliverFault(cpu, signal: SIGSEGV, code: code, address: address) { continue }
+                if process.deliverFault(cpu, signal: SIGSEGV, code: FaultCode.segmentation(at: address, in: engine.memory), address: address) { continue }
                 return .process(.killed(signal: SIGSEGV, reason: "pagelift: guest \(FaultHandler.signalName(SIGSEGV)): instruction fetch from unmapped or non-executable address 0x\(String(address, radix: 16))"))
             case .unreplayable:
                 return .process(.killed(signal: SIGABRT, reason: "pagelift: internal error: code lifted for fault replay ran outside a replay"))

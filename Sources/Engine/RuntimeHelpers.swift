@@ -5,8 +5,6 @@ import Guest
 /// The C entry points translated code calls (by the addresses `Engine` defines for their
 /// symbols): each finds the guest thread of the CPU state it is given and asks it or the
 /// process's translator.
-typealias EnterFunction = @convention(c) (UnsafeMutableRawPointer, UInt64, UInt64) -> Void
-
 func guestThread(_ cpu: UnsafeMutableRawPointer) -> GuestThread {
     Unmanaged<GuestThread>.fromOpaque(cpu.load(fromByteOffset: CPULayout.runtime, as: UnsafeMutableRawPointer.self)).takeUnretainedValue()
 }

@@ -8,6 +8,20 @@ import CHostSyscall
 /// `rt_sigreturn` restoring everything from it, a pc or registers the handler changed included.
 /// Signals are delivered when a syscall returns: one the guest raises itself at once, one from
 /// the host (another process, a timer, a child's end) at the syscall it interrupts or the next.
+/// The `si_code`s of synchronous faults, as the kernel sets them.
+public enum FaultCode {
+    public static let illegalOpcode: Int32 = 1   // ILL_ILLOPC
+    public static let breakpoint: Int32 = 1      // TRAP_BRKPT
+    public static let mapError: Int32 = 1        // SEGV_MAPERR
+    public static let accessError: Int32 = 2     // SEGV_ACCERR
+    public static let busAddressError: Int32 = 2 // BUS_ADRERR
+
+    /// SIGSEGV's code for `address`: unmapped, or mapped without the access's permission.
+    public static func segmentation(at address: UInt64, in memory: GuestMemory) -> Int32 {
+        memory.isMapped(address, 1, needs: 0) ? accessError : mapError
+    }
+}
+
 enum SignalFrame {
     /// Where the page holding the return trampoline (`li a7, 139; ecall`) is mapped: the
     /// kernel's vDSO does the same job.
@@ -100,15 +114,14 @@ extension LinuxProcess {
     /// blocked or ignored, which a fault cannot be: then its default action ends the process.
     /// Returns whether a handler got it (the guest goes on at `cpu.pc`).
     public func deliverFault(_ cpu: CPUState, signal: Int32, code: Int32, address: UInt64) -> Bool {
-        let thread = cpu.thread
-        guard thread.signalMask & Self.bit(Int(signal)) == 0,
-              let action = lock.withLock({ signalActions[Int(signal)] }), action.handler > 1 else { return false }
+        guard let action = faultAction(cpu, signal: signal) else { return false }
         var info = [UInt8](repeating: 0, count: 128)
         info.withUnsafeMutableBytes {
             $0.storeBytes(of: signal, as: Int32.self)
             $0.storeBytes(of: code, toByteOffset: 8, as: Int32.self)
             $0.storeBytes(of: address, toByteOffset: 16, as: UInt64.self)
         }
+        let thread = cpu.thread
         let savedMask = thread.maskToRestore ?? thread.signalMask
         thread.maskToRestore = nil
         // No room for the frame: the kernel kills with SIGSEGV.
@@ -116,8 +129,13 @@ extension LinuxProcess {
     }
 
     /// Whether the guest has a handler for `signal` that a fault would reach.
-    public func handlesFault(_ cpu: CPUState, signal: Int32) -> Bool {
-        cpu.thread.signalMask & Self.bit(Int(signal)) == 0 && (lock.withLock { signalActions[Int(signal)]?.handler ?? 0 }) > 1
+    public func handlesFault(_ cpu: CPUState, signal: Int32) -> Bool { faultAction(cpu, signal: signal) != nil }
+
+    /// The guest's handler for a fault by `signal`, if it has one and does not block the signal.
+    private func faultAction(_ cpu: CPUState, signal: Int32) -> (handler: UInt64, flags: UInt64, mask: UInt64)? {
+        guard cpu.thread.signalMask & Self.bit(Int(signal)) == 0, let action = lock.withLock({ signalActions[Int(signal)] }),
+              action.handler > 1 else { return nil }
+        return action
     }
 
     private func buildFrame(_ cpu: CPUState, signal: Int32, info: [UInt8], action: (handler: UInt64, flags: UInt64, mask: UInt64),
