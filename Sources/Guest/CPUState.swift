@@ -17,7 +17,29 @@ public enum CPULayout {
     /// Nonzero when a signal waits for this thread: translated code polls it where it loops and
     /// where it enters a region, and returns to the dispatcher, which delivers the signal.
     public static let signalPending = 568
+    /// The thread's store log (`StoreLog`): where it starts, and the number of the next entry.
+    /// Translated code lifted with `PageLifter.logsStores` writes an entry before each store.
+    public static let storeLog = 576
+    public static let storeLogIndex = 584
+    /// Nonzero once the process has more than one thread (a 32-bit word).
+    public static let otherThreads = 592
     public static let size = 640
+}
+
+/// A guest thread's store log: a ring of 16-byte entries that translated code lifted with
+/// `PageLifter.logsStores` writes before each guest store, holding what the store overwrites:
+/// the host address, the width and a lap bit in the first word, the old value in the second.
+/// A fault's replay reads the values its thread overwrote since the checkpoint from it (see
+/// `FaultReplay`). Entry n goes to slot n mod capacity; its lap bit is bit `capacityBits` of
+/// n, so the slots past the last entry written hold the previous lap's and end the scan.
+public enum StoreLogLayout {
+    public static let capacityBits = 16
+    public static let capacity: UInt64 = 1 << UInt64(capacityBits)
+    public static let entryBytes = 16
+    /// Where the width (log2 of the bytes) lies in the first word.
+    public static let widthShift: UInt64 = 56
+    public static let lapShift: UInt64 = 63
+    public static let addressMask: UInt64 = (1 << widthShift) - 1
 }
 
 /// Why translated code returned to the dispatcher.

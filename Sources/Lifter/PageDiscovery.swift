@@ -41,6 +41,10 @@ public struct DiscoveredPage: Sendable {
     /// missed on in a loop's middle, and the headers of innermost loops inside others, which
     /// are entries only for this (first-tier code running such a loop hands over there).
     public let entryCopies: [UInt64: Set<UInt64>]
+    /// The blocks (leaders) of innermost loops that make no call and no syscall: the loops LLVM
+    /// may vectorize, whose stores optimized code leaves out of the store log (see
+    /// `PageLifter.logsStoresInLoops`).
+    public let leafLoopBlocks: Set<UInt64>
 
     /// Every address the map sends to the region's code.
     public var mapEntries: [UInt64] { Set(entries).union(entryCopies.keys).sorted() }
@@ -177,7 +181,25 @@ public struct DiscoveredPage: Sendable {
             entryCopies = graph.copies(enteredAt: allEntries.filter(inRegion).union(innermost), loops: loops)
         }
         return DiscoveredPage(page: page, entries: allEntries.filter(inRegion).sorted(), callees: callees.sorted(),
-                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders, entryCopies: entryCopies)
+                              instructions: instructions, leaders: blockLeaders, loopHeaders: loopHeaders, entryCopies: entryCopies,
+                              leafLoopBlocks: ControlFlowGraph.innermost(loops).reduce(into: Set<UInt64>()) { blocks, header in
+                                  let body = loops[header]!
+                                  if !body.contains(where: { Self.callsOrTraps(blockAt: $0, instructions: instructions, leaders: blockLeaders) }) {
+                                      blocks.formUnion(body)
+                                  }
+                              })
+    }
+
+    /// Whether the block at `leader` calls a function or makes a syscall.
+    private static func callsOrTraps(blockAt leader: UInt64, instructions: [UInt64: FetchedInstruction], leaders: Set<UInt64>) -> Bool {
+        var address = leader
+        while case .instruction(let instruction)? = instructions[address] {
+            if instruction.opcode.controlFlow == .system || instruction.linkage == .call { return true }
+            if instruction.opcode.controlFlow != .next { return false }
+            address &+= UInt64(instruction.size)
+            if leaders.contains(address) { return false }
+        }
+        return false
     }
 
     /// For each return instruction of the region, the return addresses of the region's calls of

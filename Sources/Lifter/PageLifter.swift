@@ -11,6 +11,9 @@ public enum RuntimeSymbols {
     public static let codeMap = "pagelift_code_map"
     /// `ptr resolve(ptr cpu, i64 pc)`: translates on a map miss, returns the code to tail-call.
     public static let resolve = "pagelift_resolve"
+    /// The same for code that logs stores, which calls it with the whole state in the CPU state
+    /// (cpu.pc the target): the state after a miss, which may compile for long, is a checkpoint.
+    public static let resolveAtCheckpoint = "pagelift_resolve_at_checkpoint"
     /// `i32 syscall(ptr cpu)`: nonzero means stop (exit, fatal signal).
     public static let syscall = "pagelift_syscall"
     /// `i64 read_counter(ptr cpu, i32 csr)`: cycle, time, instret.
@@ -36,6 +39,9 @@ public enum RuntimeSymbols {
     /// a guest access of code lifted for fault replay (`PageLifter.replaying`), made by the
     /// runtime on its record of the replay's stores (`ReplayAccess`); it returns the value read.
     public static let replayAccess = "pagelift_replay_access"
+    /// `void checkpoint(ptr cpu)`: the CPU state is exact (cpu.pc the next instruction); a fault
+    /// from here on is replayed from it (see `PageLifter.logsStores`).
+    public static let checkpoint = "pagelift_checkpoint"
 
     /// The function translating the code of a page reachable from `entry`.
     public static func regionFunction(_ entry: UInt64) -> String { "pc_" + String(entry, radix: 16) }
@@ -85,15 +91,25 @@ public struct PageLifter {
     /// so that the state is exact at whichever access faults and the replay's stores only go
     /// to the runtime's record; nothing leaves through the map, polls or calls the runtime.
     public var replaying: Bool
+    /// Write the thread's store log (`StoreLogLayout`) before each guest store: what it
+    /// overwrites, so that a fault's replay can read memory as it was at the checkpoint (a
+    /// guest with a SIGSEGV or SIGBUS handler, which must get the exact state).
+    public var logsStores: Bool
+    /// With `logsStores`, also stores in innermost loops without calls (see `logsStoresHere`):
+    /// code that LLVM will not vectorize.
+    public var logsStoresInLoops: Bool
 
     public init(describe: @escaping (UInt64) -> String = { "0x" + String($0, radix: 16) }, profile: RegionProfile? = nil,
-                annotate: Bool = true, assumesRoundToNearest: Bool = false, tracksFloatFlags: Bool = true, replaying: Bool = false) {
+                annotate: Bool = true, assumesRoundToNearest: Bool = false, tracksFloatFlags: Bool = true, replaying: Bool = false,
+                logsStores: Bool = false, logsStoresInLoops: Bool = true) {
         self.describe = describe
         self.profile = profile
         self.annotate = annotate
         self.assumesRoundToNearest = assumesRoundToNearest
         self.tracksFloatFlags = tracksFloatFlags
         self.replaying = replaying
+        self.logsStores = logsStores && !replaying
+        self.logsStoresInLoops = logsStoresInLoops
     }
 
     /// Adds the page's function to `module`, named `functionName` (default: after the first entry).
@@ -102,7 +118,7 @@ public struct PageLifter {
         let name = functionName ?? RuntimeSymbols.regionFunction(page.entries.first ?? page.page)
         let function = FunctionLifter(page: page, module: module, name: name, describe: describe, profile: profile, annotate: annotate,
                                       assumesRoundToNearest: assumesRoundToNearest, tracksFloatFlags: tracksFloatFlags,
-                                      replaying: replaying)
+                                      replaying: replaying, logsStores: logsStores, logsStoresInLoops: logsStoresInLoops)
         function.emit()
         return name
     }
@@ -119,6 +135,8 @@ final class FunctionLifter {
     let profile: RegionProfile?
     let annotates: Bool
     let replaying: Bool
+    let logsStores: Bool
+    let logsStoresInLoops: Bool
     let module: LLVMModuleRef
     let context: LLVMContextRef
 
@@ -168,11 +186,15 @@ final class FunctionLifter {
 
     /// The guest pc of the instruction being lifted.
     var pc: UInt64 = 0
+    /// Whether the block being lifted lies in a loop of the page that makes no calls.
+    var inLeafLoop = false
 
     init(page: DiscoveredPage, module: IRModule, name: String, describe: @escaping (UInt64) -> String, profile: RegionProfile?,
-         annotate: Bool, assumesRoundToNearest: Bool, tracksFloatFlags: Bool, replaying: Bool) {
+         annotate: Bool, assumesRoundToNearest: Bool, tracksFloatFlags: Bool, replaying: Bool, logsStores: Bool, logsStoresInLoops: Bool) {
         self.page = page
         self.replaying = replaying
+        self.logsStores = logsStores
+        self.logsStoresInLoops = logsStoresInLoops
         roundsToNearestOnly = assumesRoundToNearest && page.instructions.values.contains { fetched in
             guard case .instruction(let instruction) = fetched else { return false }
             return instruction.operands.contains(.roundingMode) && instruction.roundingMode == 7
@@ -292,11 +314,41 @@ final class FunctionLifter {
             }
         }
         emittingCopy = nil
+        if logsStores { separateStoreLog() }
+    }
+
+    /// The store log's entries are written where nothing else reads: in a scope of their own,
+    /// which every other load and store of the function is marked not to alias. Without it the
+    /// entries, through a pointer loaded from the CPU state, may alias every guest access and
+    /// register field, and LLVM kept each loop's registers and loads in memory (matmul 10x
+    /// slower). An entry LLVM then moves past a faulting access is only missing, and a byte it
+    /// was for is read as when the log is off (see `FaultReplay`).
+    private func separateStoreLog() {
+        let kindScope = LLVMGetMDKindIDInContext(context, "alias.scope", 11)
+        let kindNoAlias = LLVMGetMDKindIDInContext(context, "noalias", 7)
+        var domainName: LLVMMetadataRef? = LLVMMDStringInContext2(context, "pagelift.store_log.domain", 25)
+        let domain = LLVMMDNodeInContext2(context, &domainName, 1)
+        var scopeOperands: [LLVMMetadataRef?] = [LLVMMDStringInContext2(context, "pagelift.store_log", 18), domain]
+        var scope: LLVMMetadataRef? = LLVMMDNodeInContext2(context, &scopeOperands, 2)
+        let scopeList = LLVMMetadataAsValue(context, LLVMMDNodeInContext2(context, &scope, 1))
+        let entries = Set(storeLogEntries.map { UnsafeRawPointer($0) })
+        var block = LLVMGetFirstBasicBlock(function)
+        while let current = block {
+            var instruction = LLVMGetFirstInstruction(current)
+            while let value = instruction {
+                if LLVMIsALoadInst(value) != nil || LLVMIsAStoreInst(value) != nil {
+                    LLVMSetMetadata(value, entries.contains(UnsafeRawPointer(value)) ? kindScope : kindNoAlias, scopeList)
+                }
+                instruction = LLVMGetNextInstruction(value)
+            }
+            block = LLVMGetNextBasicBlock(current)
+        }
     }
 
     /// Emits instructions from `start` until control leaves: a terminator, the next leader, or the page end.
     private func emitStraightLine(from start: UInt64) {
         var address = start
+        inLeafLoop = page.leafLoopBlocks.contains(start)
         uncanonicalResults = [:]
         displacedRegisters = [:]
         while true {
@@ -925,7 +977,14 @@ final class FunctionLifter {
         builder.condBr(present, hit, miss)
 
         builder.position(at: miss)
-        let (resolveType, resolve) = helper(RuntimeSymbols.resolve, returns: types.ptr, [types.ptr, types.i64])
+        if logsStores {
+            for (index, slot) in passedSlots.sorted(by: { $0.key < $1.key }) {
+                builder.store(builder.load(types.i64, slot, align: 8), cpuField(CPULayout.x(index)), align: 8)
+            }
+            builder.store(exitTarget, cpuField(CPULayout.pc), align: 8)
+        }
+        let (resolveType, resolve) = helper(logsStores ? RuntimeSymbols.resolveAtCheckpoint : RuntimeSymbols.resolve,
+                                            returns: types.ptr, [types.ptr, types.i64])
         let resolved = builder.call(resolveType, resolve, [cpu, exitTarget], "resolved")
         guard profile != nil else {
             tailCall(resolved)
@@ -988,6 +1047,8 @@ final class FunctionLifter {
     }
 
     private var returnBlock: LLVMBasicBlockRef?
+    /// The stores that write store log entries (see `separateStoreLog`).
+    var storeLogEntries: [LLVMValueRef] = []
 
     /// Calls a runtime helper that may read or change any register: state goes to memory and comes back.
     func callRuntime(_ name: String, returns: LLVMTypeRef, _ parameterTypes: [LLVMTypeRef], _ arguments: [LLVMValueRef]) -> LLVMValueRef {

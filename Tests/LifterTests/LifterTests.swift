@@ -94,6 +94,48 @@ import Testing
         #expect(every.verify() == nil)
     }
 
+    /// Code that logs stores writes an entry (address, width and lap in one word, the old value
+    /// in the other) before each store, after each AMO and SC, checkpoints after those, and
+    /// stores its passed registers and the target before a miss; it verifies for every opcode.
+    @Test func loggedCodeWritesAnEntryBeforeEachStore() throws {
+        // sd a1,8(a0) ; sb a1,1(a0) ; amoadd.d a2,a1,(a0) ; ecall ; jalr zero,0(ra)
+        let words: [UInt32] = [0x00b5_3423, 0x00b5_00a3, 0x00b5_362f, 0x0000_0073, 0x0000_8067]
+        for profile in [nil, RegionProfile(entry: Self.page, threshold: 100)] {
+            let module = IRModule(name: "logged", keepsValueNames: true)
+            PageLifter(profile: profile, logsStores: true).lift(Self.discover(words), into: module)
+            #expect(module.verify() == nil)
+            let text = module.text
+            // One load of what each store overwrites, at its width (the AMO's old value is its own).
+            let overwrittenLoads = text.split(separator: "\n").filter { $0.contains("%overwritten") && $0.contains("= load") }
+            #expect(overwrittenLoads.count == 2)
+            #expect(overwrittenLoads.contains { $0.contains("load i64") } && overwrittenLoads.contains { $0.contains("load i8") })
+            #expect(text.components(separatedBy: "%log_index").count - 1 >= 3)
+            #expect(text.contains(RuntimeSymbols.checkpoint))
+            #expect(text.contains(RuntimeSymbols.resolveAtCheckpoint) && !text.contains("@\(RuntimeSymbols.resolve)("))
+            let generator = try CodeGenerator(optimizationLevel: 2)
+            try PassPipeline(level: 2).run(on: module, targetMachine: generator.targetMachine)
+            #expect(module.verify() == nil)
+        }
+        let plain = IRModule(name: "plain")
+        PageLifter().lift(Self.discover(words), into: plain)
+        #expect(!plain.text.contains("log_index") && !plain.text.contains(RuntimeSymbols.checkpoint))
+
+        // loop: sd a1,0(a0) ; addi a0,a0,8 ; addi a2,a2,-1 ; bnez a2,loop ; ret
+        let loop: [UInt32] = [0x00b5_3023, 0x0085_0513, 0xfff6_0613, 0xfe06_1ae3, 0x0000_8067]
+        let loopPage = Self.discover(loop)
+        #expect(loopPage.leafLoopBlocks == [Self.page])
+        for inLoops in [true, false] {
+            let module = IRModule(name: "loop")
+            PageLifter(logsStores: true, logsStoresInLoops: inLoops).lift(loopPage, into: module)
+            #expect(module.verify() == nil)
+            #expect(module.text.contains("log_index") == inLoops)
+        }
+
+        let every = IRModule(name: "logged_every")
+        PageLifter(logsStores: true).lift(Self.discover(Array(Self.straightLineCode(seed: 12, perOpcode: 2).prefix(1024))), into: every)
+        #expect(every.verify() == nil)
+    }
+
     /// Tier-up enters loops at outermost headers only: an entry at an inner loop's header would
     /// give the outer loop a second entry, and LLVM optimizes loops with one.
     @Test func onlyOutermostLoopHeadersBecomeEntries() {

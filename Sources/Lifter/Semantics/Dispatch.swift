@@ -9,7 +9,11 @@ extension FunctionLifter {
         if let form = integerForms[opcode] { liftInteger(instruction, form); return true }
         if let form = loadForms[opcode] { liftLoad(instruction, form); return true }
         if let form = storeForms[opcode] { liftStore(instruction, form); return true }
-        if let (operation, bits) = atomicForms[opcode] { liftAtomic(instruction, operation, bits: bits); return true }
+        if let (operation, bits) = atomicForms[opcode] {
+            liftAtomic(instruction, operation, bits: bits)
+            checkpointAfterSynchronization(instruction)
+            return true
+        }
         if let form = floatForms[opcode] { liftFloat(instruction, form); return true }
         if let predicate = branchPredicates[opcode] { liftBranch(instruction, predicate); return false }
         switch opcode {
@@ -18,8 +22,9 @@ extension FunctionLifter {
         case .jal, .jalr: liftJump(instruction); return false
         case .lr_w: liftLoadReserved(instruction, bits: 32)
         case .lr_d: liftLoadReserved(instruction, bits: 64)
-        case .sc_w: liftStoreConditional(instruction, bits: 32)
-        case .sc_d: liftStoreConditional(instruction, bits: 64)
+        case .sc_w, .sc_d:
+            liftStoreConditional(instruction, bits: opcode == .sc_w ? 32 : 64)
+            checkpointAfterSynchronization(instruction)
         case .ecall: liftEcall()
         case .ebreak:
             stop(.breakpoint, pc: builder.constant(pc))

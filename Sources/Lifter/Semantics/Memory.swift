@@ -99,7 +99,59 @@ extension FunctionLifter {
             _ = replayAccess(.store, address: accessAddress(instruction), bytes: form.bytes, value: value)
             return
         }
-        builder.store(value, accessPointer(instruction))
+        let pointer = accessPointer(instruction)
+        if logsStoresHere(instruction) { logStore(at: pointer, bytes: form.bytes) }
+        builder.store(value, pointer)
+    }
+
+    /// With `logsStores`, a checkpoint after an AMO or SC. What a thread reads after it
+    /// synchronized with others (taking a lock, a queue's slot) they leave alone until it
+    /// synchronizes again, in a program without data races: a fault's replay from here reads what
+    /// the run read, where one from before would read what other threads wrote meanwhile (Go's
+    /// scheduler, which runs goroutines between syscalls, took another path in such replays).
+    /// A process with one thread skips it: the call costs malloc's atomics more than the log.
+    func checkpointAfterSynchronization(_ instruction: Instruction) {
+        guard logsStores else { return }
+        let threads = builder.load(types.i32, cpuField(CPULayout.otherThreads), "other_threads", align: 4)
+        let checkpoint = newBlock("checkpoint"), after = newBlock("after_checkpoint")
+        builder.condBr(builder.icmp(LLVMIntNE, threads, builder.constant(Int64(0), types.i32)), checkpoint, after)
+        builder.position(at: checkpoint)
+        writeBackRegisters(includingPassed: true)
+        builder.store(builder.constant(pc &+ UInt64(instruction.size)), cpuField(CPULayout.pc), align: 8)
+        let (type, function) = helper(RuntimeSymbols.checkpoint, returns: types.void, [types.ptr])
+        builder.call(type, function, [cpu], "")
+        reloadRegisters()
+        builder.br(after)
+        builder.position(at: after)
+    }
+
+    /// Whether the log has an entry for `store`: not in optimized code's innermost loops without
+    /// calls, whose entries kept LLVM from vectorizing (matmul 8x slower). A byte such a store overwrote is read as
+    /// without a log, and the replay's passes refuse a state that depends on it. (Leaving out
+    /// stores through sp too made calls 1.27x -> 1.03x and bintrees 1.7x -> 1.2x slower than
+    /// without a log, but Go's replays then lost the registers asyncPreempt saves on the stack.)
+    private func logsStoresHere(_ store: Instruction) -> Bool {
+        logsStores && (logsStoresInLoops || !inLeafLoop)
+    }
+
+    /// With `logsStores`, the store log's entry for a store of `bytes` at `pointer` that
+    /// overwrites `old` (loaded here when nil), written before the store (see `StoreLogLayout`).
+    private func logStore(at pointer: LLVMValueRef, bytes: Int, old: LLVMValueRef? = nil) {
+        guard logsStores else { return }
+        let overwritten = old ?? builder.load(types.integer(bits: bytes * 8), pointer, "overwritten")
+        let index = builder.load(types.i64, cpuField(CPULayout.storeLogIndex), "log_index", align: 8)
+        let log = builder.load(types.ptr, cpuField(CPULayout.storeLog), "log", align: 8)
+        let slotOffset = builder.shl(builder.and(index, builder.constant(StoreLogLayout.capacity - 1)),
+                                     builder.constant(Int64(StoreLogLayout.entryBytes.trailingZeroBitCount)))
+        let slot = builder.gep(log, byteOffset: slotOffset)
+        let lap = builder.shl(builder.and(index, builder.constant(StoreLogLayout.capacity)),
+                              builder.constant(StoreLogLayout.lapShift - UInt64(StoreLogLayout.capacityBits)))
+        let width = builder.constant(UInt64(bytes.trailingZeroBitCount) << StoreLogLayout.widthShift)
+        let word = builder.or(builder.or(LLVMBuildPtrToInt(builder.ref, pointer, types.i64, "")!, width), lap)
+        storeLogEntries.append(builder.store(word, slot, align: 8))
+        storeLogEntries.append(builder.store(bytes == 8 ? overwritten : builder.zext(overwritten, types.i64),
+                                             builder.gep(slot, byteOffset: builder.constant(Int64(8))), align: 8))
+        builder.store(builder.add(index, builder.constant(Int64(1))), cpuField(CPULayout.storeLogIndex), align: 8)
     }
 
     private func atomicPointer(_ instruction: Instruction) -> LLVMValueRef { guestPointer(readX(instruction.rs1)) }
@@ -137,12 +189,14 @@ extension FunctionLifter {
         // A swap whose old value nobody reads is an atomic store (glibc's relaxed stores are
         // `amoswap zero`), which x86 does with a plain move instead of a locked exchange.
         if operation == LLVMAtomicRMWBinOpXchg, instruction.rd == 0, !instruction.acquires {
+            logStore(at: pointer, bytes: bits / 8)
             let store = builder.store(operand, pointer, align: UInt32(bits / 8))
             LLVMSetOrdering(store, ordering)
             return
         }
         let old = LLVMBuildAtomicRMW(builder.ref, operation, pointer, operand, ordering, 0)!
         LLVMSetAlignment(old, UInt32(bits / 8))
+        logStore(at: pointer, bytes: bits / 8, old: old)
         writeX(instruction.rd, widen(old, bits: bits))
     }
 
@@ -193,11 +247,14 @@ extension FunctionLifter {
                                    expected: narrow(expected, bits: bits))
             succeeded = builder.icmp(LLVMIntEQ, old, narrow(expected, bits: bits))
         } else {
-            let exchange = LLVMBuildAtomicCmpXchg(builder.ref, guestPointer(address), narrow(expected, bits: bits),
+            let pointer = guestPointer(address)
+            let exchange = LLVMBuildAtomicCmpXchg(builder.ref, pointer, narrow(expected, bits: bits),
                                                   narrow(readX(instruction.rs2), bits: bits),
                                                   ordering(of: instruction),
                                                   instruction.acquires ? LLVMAtomicOrderingAcquire : LLVMAtomicOrderingMonotonic, 0)!
             LLVMSetAlignment(exchange, UInt32(bits / 8))
+            // Logged whether or not it stored: a failed one overwrote nothing, so its entry holds memory's value.
+            logStore(at: pointer, bytes: bits / 8, old: LLVMBuildExtractValue(builder.ref, exchange, 0, "sc_seen")!)
             succeeded = LLVMBuildExtractValue(builder.ref, exchange, 1, "sc_ok")!
         }
         let failedAttempt = builder.xor(succeeded, builder.constant(UInt64(1), types.i1))
