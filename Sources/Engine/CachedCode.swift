@@ -18,7 +18,7 @@ extension Engine {
         // With tiering, optimized code assumes round-to-nearest-even (see `PageLifter.assumesRoundToNearest`).
         let pipeline = (tier == 1 ? optimizedPipeline.text + (options.tieringActive ? " nearest-only" : "")
             : basePipeline.text + " profiled \(options.tiers.hotThreshold)") + " llvm \(options.tiers.llvmOptions)"
-            + (tracksFloatFlags ? "" : " flags-unobserved")
+            + (tracksFloatFlags ? "" : " flags-unobserved") + (region.logsStores ? " store-log" : "")
         return region.fingerprint.map { CodeCache.key(fingerprint: $0, pipeline: pipeline, level: tier == 1 ? options.optimizationLevel : 0) }
     }
 

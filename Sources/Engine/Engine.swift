@@ -38,9 +38,21 @@ public struct EngineOptions: Sendable {
     /// What a RISC-V program the guest executes is started with: this translator and these options.
     public var translatorPath = ""
     public var translatorOptions: [String] = []
+    /// When translated code logs its stores (`PageLifter.logsStores`), which makes the state of a
+    /// fault a guest handler gets exact where a replay alone cannot tell it.
+    public var storeLog = StoreLogMode.automatic
     public init() {}
 
     var tieringActive: Bool { tiering && (optimizationLevel > 0 || pipeline != nil) }
+}
+
+/// When translated code keeps a store log (see `PageLifter.logsStores`).
+public enum StoreLogMode: String, Sendable, CaseIterable {
+    /// From the first SIGSEGV or SIGBUS handler the guest installs (Go's and Rust's runtimes do,
+    /// at start-up): only a program that can see a fault's state pays for it.
+    case automatic = "auto"
+    case always
+    case never
 }
 
 extension FloatFlagsUse {
@@ -133,6 +145,11 @@ public final class Engine: @unchecked Sendable {
     /// Code lifted for fault replay, by entry pc (see `replayCode(at:on:)`).
     var replayCode: [UInt64: UInt64] = [:]
     var replayFunctions = 0
+    /// Code lifted from now on logs its stores; set before the code that did not is dropped.
+    var liftsStoreLog = false
+    /// All code a thread can reach logs its stores (set after that code was dropped): a thread
+    /// that enters code after reading this has a complete log from that point on.
+    private(set) var storeLogActive = false
 
     public init(elf: ELFFile, path: String, arguments: [String], environment: [String], options: EngineOptions) throws {
         self.options = options
@@ -174,12 +191,14 @@ public final class Engine: @unchecked Sendable {
             RuntimeSymbols.guestMemory: memory.baseAddress,
             RuntimeSymbols.codeMap: codeMap.baseAddress,
             RuntimeSymbols.resolve: unsafeBitCast(resolveHelper, to: UInt64.self),
+            RuntimeSymbols.resolveAtCheckpoint: unsafeBitCast(resolveAtCheckpointHelper, to: UInt64.self),
             RuntimeSymbols.syscall: unsafeBitCast(syscallHelper, to: UInt64.self),
             RuntimeSymbols.readCounter: unsafeBitCast(readCounterHelper, to: UInt64.self),
             RuntimeSymbols.generalCode: unsafeBitCast(generalCodeHelper, to: UInt64.self),
             RuntimeSymbols.flushInstructions: unsafeBitCast(flushInstructionsHelper, to: UInt64.self),
             RuntimeStubs.roundedOperationImplementation: unsafeBitCast(roundedOperationHelper, to: UInt64.self),
             RuntimeSymbols.replayAccess: unsafeBitCast(replayAccessEntry, to: UInt64.self),
+            RuntimeSymbols.checkpoint: unsafeBitCast(checkpointHelper, to: UInt64.self),
         ])
         pagelift_set_replay_function(replayAccessCallback)
         let stubs = IRModule(name: "pagelift_runtime")
@@ -204,7 +223,25 @@ public final class Engine: @unchecked Sendable {
         hooks.startThread = { [unowned self] cpu, started in self.startThread(cpu, started: started) }
         hooks.translatorPath = options.translatorPath
         hooks.translatorOptions = options.translatorOptions
+        switch options.storeLog {
+        case .always: (liftsStoreLog, storeLogActive) = (true, true)
+        case .automatic: hooks.faultHandlerInstalled = { [unowned self] in self.startStoreLog() }
+        case .never: break
+        }
         process.hooks = hooks
+    }
+
+    /// From now on translated code logs its stores: code that does not is dropped, and each
+    /// thread goes on in code that does at its next dispatcher entry (see `syscallHelper`).
+    func startStoreLog() {
+        guard !lock.withLock({ liftsStoreLog }) else { return }
+        // Every thread has its ring before any can reach code that logs (through a miss).
+        lock.withLock {
+            liftsStoreLog = true
+            for thread in guestThreads.values { thread.prepareStoreLog() }
+        }
+        invalidate(0, GuestLimits.addressSpaceSize)
+        lock.withLock { storeLogActive = true }
     }
 
     /// Before the guest forks: the background threads finish the job they are in and wait, so
@@ -224,6 +261,8 @@ public final class Engine: @unchecked Sendable {
             lock.withLock {
                 // Only the thread that forked goes on in the child.
                 otherThreads = 0
+                let forking = pagelift_current_cpu()
+                guestThreads = guestThreads.filter { $0.value.cpu.base == forking }
                 translating = []
                 tierUpStarted = false
                 speculation.started = false
@@ -281,6 +320,8 @@ public final class Engine: @unchecked Sendable {
         lock.withLock {
             otherThreads += 1
             guestThreads[ObjectIdentifier(thread)] = thread
+            // Checkpoints after atomics are taken from now on (see `checkpointAfterSynchronization`).
+            for other in guestThreads.values { other.cpu.base.storeBytes(of: UInt32(1), toByteOffset: CPULayout.otherThreads, as: UInt32.self) }
         }
         let result = BackgroundThread.start(runsGuest: true) {
             let own = hostThreadID()
@@ -313,14 +354,33 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    /// Stops the other guest threads at their next safe point (the poll that sees their signal
-    /// word set), where they wait until `resumeOtherThreads`: while `thread` replays a fault,
-    /// no other thread changes memory the replay reads (Go's runtime marks a goroutine for
-    /// preemption while the replay compiles).
+    /// Stops the other guest threads: returns once none runs translated code, each having left
+    /// it at its next safe point (the poll that sees its signal word set) or being in a syscall
+    /// or the runtime; none goes back into it until `resumeOtherThreads`. While `thread`
+    /// replays a fault, no other thread changes memory the replay reads (Go's runtime marks a
+    /// goroutine for preemption while the replay compiles).
     func stopOtherThreads(except thread: GuestThread) {
         lock.withLock {
             worldStops += 1
             for (_, other) in guestThreads where other !== thread { pagelift_set_signal_bits(other.cpu.signalPendingFlag, 2) }
+            while guestThreads.values.contains(where: { $0 !== thread && $0.runsGuestCode }) { lock.wait() }
+        }
+    }
+
+    /// `thread` goes into translated code (from the dispatcher, or back from a syscall or a
+    /// miss), once no replay wants the world stopped.
+    func enterGuestCode(_ thread: GuestThread) {
+        lock.withLock {
+            while worldStops > 0 { lock.wait() }
+            thread.runsGuestCode = true
+        }
+    }
+
+    /// `thread` left translated code for the dispatcher, a syscall or a miss.
+    func leaveGuestCode(_ thread: GuestThread) {
+        lock.withLock {
+            thread.runsGuestCode = false
+            if worldStops > 0 { lock.broadcast() }
         }
     }
 
@@ -343,6 +403,15 @@ public final class Engine: @unchecked Sendable {
     /// `pagelift_enter_guarded`'s answer: 0 returned, 1 left by a fault, 2 left by a replay's end.
     func enterGuarded(_ cpu: CPUState, _ pc: UInt64, _ code: UInt64) -> Int32 {
         pagelift_enter_guarded(enterStub, cpu.base, pc, code)
+    }
+
+    /// The guest pages whose code the regions entered at `entry` hold (nil when none is left):
+    /// where a fault in their code was.
+    func codePages(ofRegionEnteredAt entry: UInt64) -> Set<UInt64>? {
+        lock.withLock {
+            let regions = (regionsByPage[DiscoveredPage.pageOf(entry)] ?? []).filter { $0.page.entries.contains(entry) || $0.page.entryCopies[entry] != nil }
+            return regions.isEmpty ? nil : Set(regions.flatMap { $0.page.pages })
+        }
     }
 
     /// Code for `pc` lifted for fault replay (`PageLifter.replaying`), compiled on first use.
@@ -423,7 +492,9 @@ public final class Engine: @unchecked Sendable {
         } catch {
             FaultHandler.die(signal: SIGABRT, message: "pagelift: internal error translating page 0x\(String(pc & ~0xfff, radix: 16)): \(error)")
         }
-        return codeMap[pc]
+        let code = codeMap[pc]
+        // Dropped while it compiled (another thread unmapped it, or started the store log): again.
+        return code != 0 ? code : resolve(pc, on: thread)
     }
 
     /// Translates the code reachable from `pc` within its page into one region and
@@ -508,7 +579,7 @@ public final class Engine: @unchecked Sendable {
 
     /// A region named `name` (see `uniqueName`), registered for invalidation. Under the lock.
     func newRegion(at pc: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) -> Region {
-        let region = Region(entry: pc, page: page, name: uniqueName(name), fingerprint: fingerprint)
+        let region = Region(entry: pc, page: page, name: uniqueName(name), fingerprint: fingerprint, logsStores: liftsStoreLog)
         regionsByPage[page.page, default: []].append(region)
         return region
     }
@@ -523,7 +594,8 @@ public final class Engine: @unchecked Sendable {
         let symbols = self.symbols
         // Only optimized code that has a first compilation to fall back on assumes round-to-nearest.
         PageLifter(describe: { symbols.describe($0) }, profile: profile, annotate: shown,
-                   assumesRoundToNearest: tier == 1 && options.tieringActive, tracksFloatFlags: tracksFloatFlags)
+                   assumesRoundToNearest: tier == 1 && options.tieringActive, tracksFloatFlags: tracksFloatFlags,
+                   logsStores: region.logsStores, logsStoresInLoops: profile != nil || options.optimizationLevel == 0)
             .lift(region.page, into: module, functionName: name)
         timing.liftSeconds += clock.lap()
         dump(module, name: name, stage: "lifted")

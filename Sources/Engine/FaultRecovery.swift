@@ -24,14 +24,20 @@ final class Checkpoint {
     /// Where the stack's mapping starts: below sp is free stack, which code writes before it reads.
     private(set) var stackLimit: UInt64 = 0
 
+    /// The number of the store log's next entry, and whether all code run since logs its stores.
+    private(set) var storeLogIndex: UInt64 = 0
+    private(set) var storeLogComplete = false
+
     /// Whose stack it copies.
     unowned(unsafe) let memory: GuestMemory
 
     init(memory: GuestMemory) { self.memory = memory }
 
-    func save(_ cpu: CPUState, hostFloatFlags flags: UInt32) {
+    func save(_ cpu: CPUState, hostFloatFlags flags: UInt32, storeLogComplete complete: Bool) {
         state.copyMemory(from: cpu.base, byteCount: Self.bytes)
         hostFloatFlags = flags
+        storeLogIndex = cpu.base.load(fromByteOffset: CPULayout.storeLogIndex, as: UInt64.self)
+        storeLogComplete = complete
         let sp = cpu[x: 2]
         stackStart = sp
         if let mapping = memory.mappingBounds(around: sp, needs: PROT_READ) {
@@ -74,19 +80,26 @@ struct GuestFault {
 /// any tier: the same instruction semantics, without what LLVM made of them.
 ///
 /// What the replay reads must be what the run read. Memory now is what the run left: right for
-/// a byte the run did not write, and for one it read after its last write there; the stack just
-/// above sp is as the checkpoint saw it. A byte the run read before writing it (a counter it
-/// increments, a lock word) is gone. So the replay runs in passes: the first finds, by access,
-/// where each byte is written last; the others read such lost bytes as memory's value changed by
-/// a different pattern each. When they agree on every access, on the fault and on every
-/// register, the state does not depend on the lost values, and is the guest's; else the replay
-/// fails rather than guess.
+/// a byte the run did not write, and for one it read after its last write there. A byte the
+/// run overwrote is in the thread's store log when its code logs stores (a process with a
+/// SIGSEGV or SIGBUS handler, see `PageLifter.logsStores`): the log's oldest entry for it holds
+/// its value at the checkpoint. Without a log, the stack just above sp is as the checkpoint saw
+/// it, and a byte the run read before writing it elsewhere (a counter it increments, a lock
+/// word) is gone. So the replay runs in passes: the first finds, by access, where each byte is
+/// written last; the others read such lost bytes as memory's value changed by a different
+/// pattern each. When they agree on every access, on the fault and on every register, the
+/// state does not depend on the lost values, and is the guest's; else the replay fails rather
+/// than guess.
 final class FaultReplay {
     /// What the host saw: the signal and the guest address of the faulting access.
     let hostSignal: Int32
     let hostAddress: UInt64
     let memory: GuestMemory
     let checkpoint: Checkpoint
+    /// The values at the checkpoint of the bytes the run overwrote since, from the store log.
+    let overwritten: [UInt64: UInt8]
+    /// The guest pages of the code that faulted (its region's), when the region is still there.
+    let faultingCode: Set<UInt64>?
     /// Replays longer than this many accesses give up (a replay that went astray may loop).
     static let accessLimit = 20_000_000
     /// How the passes after the first change the bytes whose value is lost.
@@ -95,6 +108,8 @@ final class FaultReplay {
     private final class PageRecord {
         var bytes = [UInt8](repeating: 0, count: Int(GuestMemory.pageSize))
         var written = [UInt64](repeating: 0, count: Int(GuestMemory.pageSize) / 64)
+        /// Stored after the pass read a lost byte: the value may differ from the run's.
+        var tainted = [UInt64](repeating: 0, count: Int(GuestMemory.pageSize) / 64)
     }
     /// This pass's stores.
     private var pages: [UInt64: PageRecord] = [:]
@@ -109,11 +124,14 @@ final class FaultReplay {
     private var fault: GuestFault?
     private var failure: String?
 
-    init(hostSignal: Int32, hostAddress: UInt64, memory: GuestMemory, checkpoint: Checkpoint) {
+    init(hostSignal: Int32, hostAddress: UInt64, memory: GuestMemory, checkpoint: Checkpoint, overwritten: [UInt64: UInt8],
+         faultingCode: Set<UInt64>?) {
+        self.faultingCode = faultingCode
         self.hostSignal = hostSignal
         self.hostAddress = hostAddress
         self.memory = memory
         self.checkpoint = checkpoint
+        self.overwritten = overwritten
     }
 
     private struct PassResult {
@@ -198,6 +216,16 @@ final class FaultReplay {
         guard page(fault.address) == page(hostAddress) else {
             return .failure(FaultReplayFailure(reason: "it faulted at 0x\(String(fault.address, radix: 16)), the run at 0x\(String(hostAddress, radix: 16))"))
         }
+        // Nor in other code: a nil dereference elsewhere faults in the same page (a Go replay
+        // that took `morestack` where the run had not found one in the runtime, and the handler
+        // got that state). Without the region, the address must be the run's to the byte.
+        if let faultingCode {
+            guard faultingCode.contains(DiscoveredPage.pageOf(fault.pc)) else {
+                return .failure(FaultReplayFailure(reason: "it faulted at pc 0x\(String(fault.pc, radix: 16)), outside the code that faulted"))
+            }
+        } else if fault.signal == SIGSEGV, fault.address & GuestMemory.addressMask != hostAddress {
+            return .failure(FaultReplayFailure(reason: "it faulted at 0x\(String(fault.address, radix: 16)), the run at 0x\(String(hostAddress, radix: 16))"))
+        }
         return .success(PassResult(fault: fault, state: [UInt8](UnsafeRawBufferPointer(start: state.base, count: Checkpoint.bytes)),
                                    trace: trace, accesses: accesses))
     }
@@ -257,6 +285,13 @@ final class FaultReplay {
         lastWrites[address & ~(GuestMemory.pageSize - 1)]?[Int(address & (GuestMemory.pageSize - 1))] ?? 0
     }
 
+    /// The byte this pass stored at `address` before it read a lost byte, if it did.
+    private func storedUntainted(_ address: UInt64) -> UInt8? {
+        guard let record = pages[address & ~(GuestMemory.pageSize - 1)] else { return nil }
+        let index = Int(address & (GuestMemory.pageSize - 1))
+        return record.written[index >> 6] & ~record.tainted[index >> 6] & (1 << UInt64(index & 63)) != 0 ? record.bytes[index] : nil
+    }
+
     /// The byte this pass stored at `address`, if it did.
     private func stored(_ address: UInt64) -> UInt8? {
         guard let record = pages[address & ~(GuestMemory.pageSize - 1)] else { return nil }
@@ -266,11 +301,18 @@ final class FaultReplay {
 
     private func read(_ address: UInt64) -> UInt8 {
         if pattern != nil {
-            // Never written, or written for the last time: memory holds what the run read.
+            // Written by the replay for the last time, or never by either: memory holds what the
+            // run read (even where this pass's own value differs, having read a changed byte).
             let last = lastWrite(address)
-            if last == 0 || accesses > last { return memory.load(address, as: UInt8.self) }
+            if last != 0 ? accesses > last : overwritten[address] == nil {
+                // A value this pass stored before it read any lost byte is the run's, and memory
+                // may have been written by another thread since (Go's sysmon asking the goroutine
+                // to yield, which the run had not seen).
+                if last != 0, let own = storedUntainted(address) { return own }
+                return memory.load(address, as: UInt8.self)
+            }
         }
-        if let byte = stored(address) ?? checkpoint.stackByte(at: address) { return byte }
+        if let byte = stored(address) ?? overwritten[address] ?? checkpoint.stackByte(at: address) { return byte }
         // The first pass reads memory as it is; free stack holds nothing the guest reads before
         // writing it. Anything else the run read before it wrote it is lost.
         guard let pattern, !checkpoint.isFreeStack(address) else { return memory.load(address, as: UInt8.self) }
@@ -283,6 +325,7 @@ final class FaultReplay {
         let record = record(page)
         let index = Int(address & (GuestMemory.pageSize - 1))
         record.written[index >> 6] |= 1 << UInt64(index & 63)
+        if lostReads > 0 { record.tainted[index >> 6] |= 1 << UInt64(index & 63) } else { record.tainted[index >> 6] &= ~(1 << UInt64(index & 63)) }
         record.bytes[index] = byte
         if pattern == nil {
             if lastWrites[page] == nil { lastWrites[page] = [Int32](repeating: 0, count: Int(GuestMemory.pageSize)) }
@@ -329,6 +372,37 @@ let replayAccessCallback: pagelift_replay_function = { cpu, kind, address, bytes
 }
 
 extension GuestThread {
+    /// From the store log, the value at the checkpoint of each byte the thread's stores
+    /// overwrote since (empty without a complete log). Also makes the log's index in the CPU
+    /// state the number of the next entry, which the faulting code may have held in a register
+    /// only: going on from an earlier one would leave entries of this lap past the end.
+    func overwrittenSinceCheckpoint() -> [UInt64: UInt8] {
+        guard let log = storeLog else { return [:] }
+        let capacity = StoreLogLayout.capacity
+        let start = checkpoint.storeLogComplete ? checkpoint.storeLogIndex : cpu.base.load(fromByteOffset: CPULayout.storeLogIndex, as: UInt64.self)
+        var end = start
+        while end &- start < capacity {
+            let word = log.load(fromByteOffset: Int(end & (capacity - 1)) * StoreLogLayout.entryBytes, as: UInt64.self)
+            guard word >> StoreLogLayout.lapShift == (end >> UInt64(StoreLogLayout.capacityBits)) & 1 else { break }
+            end += 1
+        }
+        cpu.base.storeBytes(of: end, toByteOffset: CPULayout.storeLogIndex, as: UInt64.self)
+        // A full lap since the checkpoint: its first entries are overwritten.
+        guard checkpoint.storeLogComplete, end &- start < capacity else { return [:] }
+        var overwritten: [UInt64: UInt8] = [:]
+        let guestBase = engine.memory.baseAddress
+        // Newest first, so that each byte ends with its oldest entry's value.
+        for index in stride(from: end, to: start, by: -1) {
+            let slot = Int((index - 1) & (capacity - 1)) * StoreLogLayout.entryBytes
+            let word = log.load(fromByteOffset: slot, as: UInt64.self)
+            let old = log.load(fromByteOffset: slot + 8, as: UInt64.self)
+            let address = (word & StoreLogLayout.addressMask) &- guestBase
+            let bytes = 1 << Int((word >> StoreLogLayout.widthShift) & 3)
+            for byte in 0..<bytes { overwritten[address &+ UInt64(byte)] = UInt8(truncatingIfNeeded: old >> UInt64(byte * 8)) }
+        }
+        return overwritten
+    }
+
     /// Translated code left by a host fault in guest memory (`pagelift_enter_guarded`): the
     /// guest's handler gets the fault with the state at the faulting instruction, or the guest
     /// dies by it, with a report naming that instruction.
@@ -339,7 +413,8 @@ extension GuestThread {
         let guestAddress = UInt64(hostAddress &- FaultHandler.guestRegion.base)
         // Translated code stores its region's entry pc there, for this report.
         let enteredAt = cpu.pc
-        let replay = FaultReplay(hostSignal: signal, hostAddress: guestAddress, memory: engine.memory, checkpoint: checkpoint)
+        let replay = FaultReplay(hostSignal: signal, hostAddress: guestAddress, memory: engine.memory, checkpoint: checkpoint,
+                                 overwritten: overwrittenSinceCheckpoint(), faultingCode: engine.codePages(ofRegionEnteredAt: enteredAt))
         let process = engine.process
         engine.stopOtherThreads(except: self)
         let outcome = replay.run(on: self)

@@ -25,6 +25,10 @@ final class GuestThread: @unchecked Sendable {
     let checkpoint: Checkpoint
     /// The replay under way on this thread, which replayed code's accesses go to.
     var replay: FaultReplay?
+    /// Whether it runs translated code, which changes guest memory (see `Engine.stopOtherThreads`). Under the engine's lock.
+    var runsGuestCode = false
+    /// The ring of the thread's store log (`StoreLogLayout`), mapped when code first logs.
+    private(set) var storeLog: UnsafeMutableRawPointer?
 
     init(cpu: CPUState, engine: Engine, generators: CodeGenerators) {
         self.cpu = cpu
@@ -34,8 +38,29 @@ final class GuestThread: @unchecked Sendable {
         cpu.runtime = Unmanaged.passUnretained(self).toOpaque()
     }
 
+    deinit {
+        if let storeLog { munmap(storeLog, Self.storeLogBytes) }
+    }
+
+    private static let storeLogBytes = Int(StoreLogLayout.capacity) * StoreLogLayout.entryBytes
+
+    /// Maps the store log's ring for code that logs stores, once. Before the thread runs, or
+    /// under the engine's lock (see `Engine.startStoreLog`).
+    func prepareStoreLog() {
+        guard storeLog == nil else { return }
+        let mapped = mmap(nil, Self.storeLogBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            FaultHandler.die(signal: SIGABRT, message: "pagelift: cannot map a store log: \(String(cString: strerror(errno)))")
+        }
+        storeLog = mapped
+        cpu.base.storeBytes(of: mapped, toByteOffset: CPULayout.storeLog, as: UnsafeMutableRawPointer.self)
+        // The first lap's entries have the lap bit set; the zeroed slots past them do not.
+        cpu.base.storeBytes(of: StoreLogLayout.capacity, toByteOffset: CPULayout.storeLogIndex, as: UInt64.self)
+    }
+
     /// Runs the guest thread until it or its process ends.
     func run() -> ThreadEnding {
+        if engine.lock.withLock({ engine.liftsStoreLog }) { prepareStoreLog() }
         FaultHandler.setCurrentCPU(cpu)
         defer { FaultHandler.setCurrentCPU(nil) }
         pagelift_set_host_float_flags(0)
@@ -52,9 +77,14 @@ final class GuestThread: @unchecked Sendable {
             }
             cpu.stopReason = .none
             let pc = cpu.pc
+            // Read before resolving: code found after it was set logs its stores.
+            let logging = engine.storeLogActive
             let code = GuestFloatFlags.preserved { engine.resolve(pc, on: self) }
-            checkpoint.save(cpu, hostFloatFlags: pagelift_host_float_flags())
-            guard engine.enter(cpu, pc, code) else {
+            checkpoint.save(cpu, hostFloatFlags: pagelift_host_float_flags(), storeLogComplete: logging)
+            engine.enterGuestCode(self)
+            let returned = engine.enter(cpu, pc, code)
+            engine.leaveGuestCode(self)
+            guard returned else {
                 if let ending = recoverFault() { return ending }
                 continue
             }

@@ -28,7 +28,10 @@ final class Region: @unchecked Sendable {
     var installedEntries: [UInt64] { installsOnlyItsEntry ? [entry] : page.mapEntries }
     /// Whether the region ran often enough to be worth optimizing with a hot region of its page.
     func isWarm(threshold: UInt64) -> Bool { promoted || (counter?.pointee ?? 0) >= threshold / 8 }
-    init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?) {
-        self.entry = entry; self.page = page; self.name = name; self.fingerprint = fingerprint
+    /// Whether its code logs stores (`PageLifter.logsStores`), fixed when it is made: code made
+    /// before the store log started is dropped with the region (see `Engine.startStoreLog`).
+    let logsStores: Bool
+    init(entry: UInt64, page: DiscoveredPage, name: String, fingerprint: [UInt8]?, logsStores: Bool) {
+        self.entry = entry; self.page = page; self.name = name; self.fingerprint = fingerprint; self.logsStores = logsStores
     }
 }

@@ -12,16 +12,45 @@ func guestThread(_ cpu: UnsafeMutableRawPointer) -> GuestThread {
 // Runtime entries keep the guest's accrued floating-point flags (host MXCSR) out of reach
 // of whatever arithmetic the runtime and LLVM do on this thread.
 let resolveHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
-    GuestFloatFlags.preserved { let thread = guestThread(cpu); return thread.engine.resolve(pc, on: thread) }
+    resolveFromTranslatedCode(cpu, pc, checkpoint: false)
+}
+let resolveAtCheckpointHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> UInt64 = { cpu, pc in
+    resolveFromTranslatedCode(cpu, pc, checkpoint: true)
+}
+
+/// A miss in the code map: the thread is out of translated code while the runtime finds or
+/// compiles the code; with `checkpoint` (code that logs stores), the state it leaves is one.
+private func resolveFromTranslatedCode(_ cpu: UnsafeMutableRawPointer, _ pc: UInt64, checkpoint: Bool) -> UInt64 {
+    let flags = pagelift_host_float_flags()
+    defer { pagelift_set_host_float_flags(flags) }
+    let thread = guestThread(cpu), engine = thread.engine
+    engine.leaveGuestCode(thread)
+    defer { engine.enterGuestCode(thread) }
+    let code = engine.resolve(pc, on: thread)
+    if checkpoint && thread.cpu.stopReason == .none {
+        thread.checkpoint.save(thread.cpu, hostFloatFlags: flags, storeLogComplete: thread.checkpoint.storeLogComplete)
+    }
+    return code
 }
 // A syscall that lets translated code go on leaves the CPU state exact: the fault checkpoint.
 let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in
     let flags = pagelift_host_float_flags()
     defer { pagelift_set_host_float_flags(flags) }
     let thread = guestThread(cpu)
-    let stops = thread.syscall()
-    if stops == 0 { thread.checkpoint.save(thread.cpu, hostFloatFlags: flags) }
+    thread.engine.leaveGuestCode(thread)
+    defer { thread.engine.enterGuestCode(thread) }
+    var stops = thread.syscall()
+    let logComplete = thread.checkpoint.storeLogComplete
+    // The store log started (this call installed a fault handler, or another thread's did):
+    // the thread goes on through the dispatcher, into code that logs.
+    if stops == 0 && !logComplete && thread.engine.storeLogActive { stops = 1 }
+    if stops == 0 { thread.checkpoint.save(thread.cpu, hostFloatFlags: flags, storeLogComplete: logComplete) }
     return stops
+}
+// Other threads are what it guards against (see `PageLifter.logsStores`).
+let checkpointHelper: @convention(c) (UnsafeMutableRawPointer) -> Void = { cpu in
+    let thread = guestThread(cpu)
+    thread.checkpoint.save(thread.cpu, hostFloatFlags: pagelift_host_float_flags(), storeLogComplete: thread.checkpoint.storeLogComplete)
 }
 let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
     GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.promote(entry: entry, on: thread) }

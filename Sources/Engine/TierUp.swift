@@ -126,7 +126,8 @@ extension Engine {
     /// invalidation in every page it holds code of, named after `region` unless `name` is given.
     func mergedRegion(of region: Region, page: DiscoveredPage, name: String? = nil) -> Region {
         let merged = Region(entry: region.entry, page: page, name: name ?? region.name,
-                            fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, entry: region.entry, loopHeadersAreEntries: true) })
+                            fingerprint: cache.map { _ in CodeCache.fingerprint(of: page, entry: region.entry, loopHeadersAreEntries: true) },
+                            logsStores: liftsStoreLog)
         merged.promoted = true
         for codePage in page.pages { regionsByPage[codePage, default: []].append(merged) }
         return merged

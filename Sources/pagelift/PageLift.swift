@@ -88,6 +88,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("exact-fp-flags"),
           help: "Keep floating-point exception flags exact even when the program seems never to read them (for code it generates at run time).")
     var exactFloatFlags = false
+    @Option(name: .customLong("store-log"),
+            help: ArgumentHelp("When translated code logs what its stores overwrite, so that a guest's SIGSEGV or SIGBUS handler gets the exact state of every fault: auto (from the first such handler), always, never.", valueName: "when"))
+    var storeLog: StoreLogMode = .automatic
     @Argument(help: "The RISC-V program.") var program: String
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.") var arguments: [String] = []
 
@@ -126,6 +129,7 @@ struct Run: ParsableCommand {
         options.tiering = !noTiering
         options.synchronousTierUp = synchronousTierUp
         options.exactFloatFlags = exactFloatFlags
+        options.storeLog = storeLog
         do { options.tiers = try TierConfiguration.load(executablePath: absolutePath(CommandLine.arguments[0])) } catch { fail("\(error)") }
         if let base = options.tiers.basePipeline {
             do { try PassPipeline(text: base).validate() } catch { fail("tiers.conf base_pipeline '\(base)': \(error)", status: 2) }
@@ -191,6 +195,7 @@ struct Run: ParsableCommand {
         if noTiering { result.append("--no-tiering") }
         if let tierThreshold { result += ["--tier-threshold", String(tierThreshold)] }
         if exactFloatFlags { result.append("--exact-fp-flags") }
+        if storeLog != .automatic { result += ["--store-log", storeLog.rawValue] }
         if perfMap { result.append("--perf-map") }
         return result
     }
@@ -388,3 +393,5 @@ struct Binfmt: ParsableCommand {
         print("registered: \(text)")
     }
 }
+
+extension StoreLogMode: ExpressibleByArgument {}

@@ -27,6 +27,8 @@ public struct ProcessHooks: Sendable {
     /// The translator's own executable and the options a RISC-V child is started with.
     public var translatorPath: String = ""
     public var translatorOptions: [String] = []
+    /// The guest installed a handler for SIGSEGV or SIGBUS: it will see the state of its faults.
+    public var faultHandlerInstalled: @Sendable () -> Void = {}
     public init() {}
 }
 

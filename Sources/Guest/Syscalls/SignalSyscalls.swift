@@ -75,6 +75,7 @@ extension LinuxProcess {
     func setAction(_ signal: Int, _ action: (handler: UInt64, flags: UInt64, mask: UInt64)) {
         lock.withLock { signalActions[signal] = action }
         let hostSignal = Int32(signal)
+        if (hostSignal == SIGSEGV || hostSignal == SIGBUS) && action.handler > 1 { hooks.faultHandlerInstalled() }
         guard !Self.translatorSignals.contains(hostSignal) else { return }
         FaultHandler.setHostDisposition(hostSignal, action.handler == 0 ? .standard : action.handler == 1 ? .ignore : .recordForGuest)
     }

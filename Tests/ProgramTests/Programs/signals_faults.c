@@ -3,8 +3,9 @@
 // Synchronous faults reach the guest's handlers with the state at the faulting instruction:
 // stores to protected pages fixed and made again, loads skipped with a register set through
 // the ucontext, faults in hot (optimized) loops, illegal instructions, ebreak, calls to no code,
-// stack overflow on an alternate stack, a fault in another thread, SIGBUS beyond a file's end;
-// the last one is unhandled.
+// stack overflow on an alternate stack, a fault in another thread, SIGBUS beyond a file's end,
+// a fault after buffered output (whose code reads and rewrites the stream's state since the last
+// syscall); the last one is unhandled.
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -94,6 +95,29 @@ static void *faulting_thread(void *argument) {
     return NULL;
 }
 
+struct item {
+    long value;
+    struct item *next;
+};
+
+static long printed;
+
+// Formats each item into a buffered stream until the nil at the list's end.
+__attribute__((noinline)) static void print_until_fault(FILE *out, struct item *item) {
+    for (;;) {
+        printed += fprintf(out, "item %ld\n", item->value);
+        item = item->next;
+    }
+}
+
+// Says where in print_until_fault the fault was, and what had been printed.
+static void print_fault(int signal, siginfo_t *info, void *context) {
+    ucontext_t *uc = context;
+    printf("print: signal %d at %#lx, pc at print_until_fault+%ld, printed %ld\n", signal, (unsigned long)(uintptr_t)info->si_addr,
+           (long)(uc->uc_mcontext.__gregs[REG_PC] - (uintptr_t)print_until_fault), printed);
+    siglongjmp(back, 1);
+}
+
 static int depth(int n) {
     volatile char frame[256];
     frame[0] = (char)n;
@@ -179,6 +203,22 @@ int main(void) {
     page = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
     printf("file page: %c\n", page[0]);
     if (sigsetjmp(back, 1) == 0) printf("not reached %d\n", page[4096 + 8]);
+
+    // Formatted output into a full buffer (no syscall in between) until a nil pointer.
+    on(SIGSEGV, print_fault, 0);
+    FILE *out = fopen("/dev/null", "w");
+    static char buffer[1 << 16];
+    setvbuf(out, buffer, _IOFBF, sizeof buffer);
+    struct item *list = NULL;
+    for (long i = 1; i <= 50; i++) {
+        struct item *item = malloc(sizeof *item);
+        *item = (struct item){.value = i * 1000, .next = list};
+        list = item;
+    }
+    for (int round = 0; round < 3; round++) {
+        if (sigsetjmp(back, 1) == 0) print_until_fault(out, list);
+    }
+    fclose(out);
 
     // Unhandled: the default action.
     signal(SIGSEGV, SIG_DFL);
