@@ -61,6 +61,26 @@ void pagelift_install_fault_handler(uintptr_t start, uintptr_t size, void (*fata
     }
 }
 
+static uint32_t world_stops;
+
+static uint32_t *runs_guest_code(void *cpu) { return (uint32_t *)((char *)cpu + PAGELIFT_CPU_RUNS_GUEST_CODE); }
+
+int pagelift_try_enter_guest_code(void *cpu) {
+    __atomic_store_n(runs_guest_code(cpu), 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&world_stops, __ATOMIC_SEQ_CST) == 0) return 1;
+    __atomic_store_n(runs_guest_code(cpu), 0, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+int pagelift_leave_guest_code(void *cpu) {
+    __atomic_store_n(runs_guest_code(cpu), 0, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&world_stops, __ATOMIC_SEQ_CST) != 0;
+}
+
+int pagelift_runs_guest_code(void *cpu) { return (int)__atomic_load_n(runs_guest_code(cpu), __ATOMIC_SEQ_CST); }
+
+void pagelift_add_world_stops(int delta) { __atomic_add_fetch(&world_stops, (uint32_t)delta, __ATOMIC_SEQ_CST); }
+
 void pagelift_last_fault(int *signal, uintptr_t *address) {
     *signal = fault_signal;
     *address = fault_address;

@@ -25,8 +25,6 @@ final class GuestThread: @unchecked Sendable {
     let checkpoint: Checkpoint
     /// The replay under way on this thread, which replayed code's accesses go to.
     var replay: FaultReplay?
-    /// Whether it runs translated code, which changes guest memory (see `Engine.stopOtherThreads`). Under the engine's lock.
-    var runsGuestCode = false
     /// The ring of the thread's store log (`StoreLogLayout`), mapped when code first logs.
     private(set) var storeLog: UnsafeMutableRawPointer?
 

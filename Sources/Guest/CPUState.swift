@@ -23,6 +23,9 @@ public enum CPULayout {
     public static let storeLogIndex = 584
     /// Nonzero once the process has more than one thread (a 32-bit word).
     public static let otherThreads = 592
+    /// Nonzero while the thread runs translated code, which changes guest memory (a 32-bit word;
+    /// `PAGELIFT_CPU_RUNS_GUEST_CODE` in host_syscall.h, see `Engine.stopOtherThreads`).
+    public static let runsGuestCode = 596
     public static let size = 640
 }
 

@@ -46,6 +46,18 @@ void pagelift_install_fault_handler(uintptr_t guest_start, uintptr_t guest_size,
                                     void (*fatal)(int signal, siginfo_t *info, void *context));
 // The last guest fault this thread left translated code by: signal, host address.
 void pagelift_last_fault(int *signal, uintptr_t *address);
+
+// Whether guest threads run translated code, for stopping them while one replays a fault: a
+// word in each CPU state at this offset (`CPULayout.runsGuestCode`) and the number of stops
+// under way. A thread sets its word and then looks for stops; a stopper counts its stop and
+// then looks at the words: one of the two sees the other (both sequentially consistent).
+#define PAGELIFT_CPU_RUNS_GUEST_CODE 596
+// Sets the word unless a stop is under way (then returns 0 with the word clear).
+int pagelift_try_enter_guest_code(void *cpu);
+// Clears the word; returns whether a stop is under way (its stopper may wait for this thread).
+int pagelift_leave_guest_code(void *cpu);
+int pagelift_runs_guest_code(void *cpu);
+void pagelift_add_world_stops(int delta);
 // The access function of replayed code (RuntimeSymbols.replayAccess): asks `access`, which
 // returns nonzero in *stop when the replay must end (the fault is found, or it went astray):
 // then it leaves the replayed code, and pagelift_enter_guarded returns 2.
