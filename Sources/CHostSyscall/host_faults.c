@@ -81,6 +81,8 @@ int pagelift_runs_guest_code(void *cpu) { return (int)__atomic_load_n(runs_guest
 
 void pagelift_add_world_stops(int delta) { __atomic_add_fetch(&world_stops, (uint32_t)delta, __ATOMIC_SEQ_CST); }
 
+uint32_t pagelift_world_stops(void) { return __atomic_load_n(&world_stops, __ATOMIC_SEQ_CST); }
+
 void pagelift_last_fault(int *signal, uintptr_t *address) {
     *signal = fault_signal;
     *address = fault_address;

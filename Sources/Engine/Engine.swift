@@ -87,8 +87,6 @@ public final class Engine: @unchecked Sendable {
     var otherThreads = 0
     /// Every guest thread, for stopping the others while one replays a fault (see `stopOtherThreads`).
     var guestThreads: [ObjectIdentifier: GuestThread] = [:]
-    /// Replays under way that want the other guest threads stopped.
-    var worldStops = 0
     /// The pcs guest threads are translating (another thread missing on one waits for it).
     var translating = Set<UInt64>()
     /// Guest threads inside `usingLLVM`, which a fork waits for (LLVM's locks must be free).
@@ -361,7 +359,6 @@ public final class Engine: @unchecked Sendable {
     /// goroutine for preemption while the replay compiles).
     func stopOtherThreads(except thread: GuestThread) {
         lock.withLock {
-            worldStops += 1
             pagelift_add_world_stops(1)
             for (_, other) in guestThreads where other !== thread { pagelift_set_signal_bits(other.cpu.signalPendingFlag, 2) }
             while guestThreads.values.contains(where: { $0 !== thread && pagelift_runs_guest_code($0.cpu.base) != 0 }) { lock.wait() }
@@ -373,7 +370,7 @@ public final class Engine: @unchecked Sendable {
     /// and no lock (the lock cost 40 ns a syscall).
     func enterGuestCode(_ thread: GuestThread) {
         while pagelift_try_enter_guest_code(thread.cpu.base) == 0 {
-            lock.withLock { while worldStops > 0 { lock.wait() } }
+            waitWhileOtherThreadsStopped()
         }
     }
 
@@ -384,15 +381,15 @@ public final class Engine: @unchecked Sendable {
 
     func resumeOtherThreads() {
         lock.withLock {
-            worldStops -= 1
             pagelift_add_world_stops(-1)
             lock.broadcast()
         }
     }
 
-    /// At a safe point of `thread`: waits while another thread replays a fault.
+    /// At a safe point of `thread`: waits while another thread replays a fault. (The count of
+    /// stops changes under the lock, which broadcasts.)
     func waitWhileOtherThreadsStopped() {
-        lock.withLock { while worldStops > 0 { lock.wait() } }
+        lock.withLock { while pagelift_world_stops() > 0 { lock.wait() } }
     }
 
     /// Runs translated code `code` for `pc` on `cpu`. Returns false when a host fault in guest

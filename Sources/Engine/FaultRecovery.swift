@@ -24,20 +24,21 @@ final class Checkpoint {
     /// Where the stack's mapping starts: below sp is free stack, which code writes before it reads.
     private(set) var stackLimit: UInt64 = 0
 
-    /// The number of the store log's next entry, and whether all code run since logs its stores.
+    /// The number of the store log's next entry.
     private(set) var storeLogIndex: UInt64 = 0
-    private(set) var storeLogComplete = false
+    /// Whether all code the thread runs from its checkpoints on logs its stores: set where it
+    /// enters code from the dispatcher, and true for every checkpoint until the next entry.
+    var storeLogComplete = false
 
     /// Whose stack it copies.
     unowned(unsafe) let memory: GuestMemory
 
     init(memory: GuestMemory) { self.memory = memory }
 
-    func save(_ cpu: CPUState, hostFloatFlags flags: UInt32, storeLogComplete complete: Bool) {
+    func save(_ cpu: CPUState, hostFloatFlags flags: UInt32) {
         state.copyMemory(from: cpu.base, byteCount: Self.bytes)
         hostFloatFlags = flags
         storeLogIndex = cpu.base.load(fromByteOffset: CPULayout.storeLogIndex, as: UInt64.self)
-        storeLogComplete = complete
         let sp = cpu[x: 2]
         stackStart = sp
         if let mapping = memory.mappingBounds(around: sp, needs: PROT_READ) {
@@ -126,12 +127,12 @@ final class FaultReplay {
 
     init(hostSignal: Int32, hostAddress: UInt64, memory: GuestMemory, checkpoint: Checkpoint, overwritten: [UInt64: UInt8],
          faultingCode: Set<UInt64>?) {
-        self.faultingCode = faultingCode
         self.hostSignal = hostSignal
         self.hostAddress = hostAddress
         self.memory = memory
         self.checkpoint = checkpoint
         self.overwritten = overwritten
+        self.faultingCode = faultingCode
     }
 
     private struct PassResult {

@@ -78,7 +78,8 @@ final class GuestThread: @unchecked Sendable {
             // Read before resolving: code found after it was set logs its stores.
             let logging = engine.storeLogActive
             let code = GuestFloatFlags.preserved { engine.resolve(pc, on: self) }
-            checkpoint.save(cpu, hostFloatFlags: pagelift_host_float_flags(), storeLogComplete: logging)
+            checkpoint.storeLogComplete = logging
+            checkpoint.save(cpu, hostFloatFlags: pagelift_host_float_flags())
             engine.enterGuestCode(self)
             let returned = engine.enter(cpu, pc, code)
             engine.leaveGuestCode(self)

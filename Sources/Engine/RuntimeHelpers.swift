@@ -28,7 +28,7 @@ private func resolveFromTranslatedCode(_ cpu: UnsafeMutableRawPointer, _ pc: UIn
     defer { engine.enterGuestCode(thread) }
     let code = engine.resolve(pc, on: thread)
     if checkpoint && thread.cpu.stopReason == .none {
-        thread.checkpoint.save(thread.cpu, hostFloatFlags: flags, storeLogComplete: thread.checkpoint.storeLogComplete)
+        thread.checkpoint.save(thread.cpu, hostFloatFlags: flags)
     }
     return code
 }
@@ -40,17 +40,16 @@ let syscallHelper: @convention(c) (UnsafeMutableRawPointer) -> Int32 = { cpu in
     thread.engine.leaveGuestCode(thread)
     defer { thread.engine.enterGuestCode(thread) }
     var stops = thread.syscall()
-    let logComplete = thread.checkpoint.storeLogComplete
     // The store log started (this call installed a fault handler, or another thread's did):
     // the thread goes on through the dispatcher, into code that logs.
-    if stops == 0 && !logComplete && thread.engine.storeLogActive { stops = 1 }
-    if stops == 0 { thread.checkpoint.save(thread.cpu, hostFloatFlags: flags, storeLogComplete: logComplete) }
+    if stops == 0 && !thread.checkpoint.storeLogComplete && thread.engine.storeLogActive { stops = 1 }
+    if stops == 0 { thread.checkpoint.save(thread.cpu, hostFloatFlags: flags) }
     return stops
 }
 // Other threads are what it guards against (see `PageLifter.logsStores`).
 let checkpointHelper: @convention(c) (UnsafeMutableRawPointer) -> Void = { cpu in
     let thread = guestThread(cpu)
-    thread.checkpoint.save(thread.cpu, hostFloatFlags: pagelift_host_float_flags(), storeLogComplete: thread.checkpoint.storeLogComplete)
+    thread.checkpoint.save(thread.cpu, hostFloatFlags: pagelift_host_float_flags())
 }
 let regionHotHelper: @convention(c) (UnsafeMutableRawPointer, UInt64) -> Void = { cpu, entry in
     GuestFloatFlags.preserved { let thread = guestThread(cpu); thread.engine.promote(entry: entry, on: thread) }

@@ -57,7 +57,9 @@ int pagelift_try_enter_guest_code(void *cpu);
 // Clears the word; returns whether a stop is under way (its stopper may wait for this thread).
 int pagelift_leave_guest_code(void *cpu);
 int pagelift_runs_guest_code(void *cpu);
+// Under the engine's lock, which waiters for the count to fall to 0 wait on.
 void pagelift_add_world_stops(int delta);
+uint32_t pagelift_world_stops(void);
 // The access function of replayed code (RuntimeSymbols.replayAccess): asks `access`, which
 // returns nonzero in *stop when the replay must end (the fault is found, or it went astray):
 // then it leaves the replayed code, and pagelift_enter_guarded returns 2.
