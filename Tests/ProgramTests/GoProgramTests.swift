@@ -27,7 +27,14 @@ import Testing
         let binary = try Self.binary.get()
         let expected = try Execution.run([Tools.qemu, binary])
         #expect(expected.standardOutput.contains("tight loop preempted: true"))
-        let actual = try Execution.run([Tools.pagelift] + mode + [binary], timeout: 300)
+        // A nil dereference's replay may go another way when another thread (Go's sysmon) wrote
+        // what it reads in between, and then pagelift refuses the state with this line (see the
+        // README): a known limit, about one run in fifty, not a wrong result. Such a run is
+        // tried again, twice at most; any other difference fails at once.
+        var actual = try Execution.run([Tools.pagelift] + mode + [binary], timeout: 300)
+        for _ in 0..<2 where actual != expected && actual.standardError.contains("could not be recovered exactly") {
+            actual = try Execution.run([Tools.pagelift] + mode + [binary], timeout: 300)
+        }
         #expect(actual == expected)
     }
 }
